@@ -1,0 +1,3 @@
+from encounter_cli.cli.app import main
+
+main()

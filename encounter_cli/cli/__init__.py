@@ -1,0 +1,1 @@
+"""The Typer front end: a thin client of `encounter_cli.services`."""

@@ -1,0 +1,72 @@
+"""Root of the command line: global options and wiring of the resource sub-apps only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from encounter_cli import __version__
+from encounter_cli.cli import appointment, database, doctor, patient
+from encounter_cli.cli.errors import FRAMEWORK_EXCEPTIONS, report
+from encounter_cli.cli.options import OUTPUT_META_KEY, OutputFormat
+from encounter_cli.cli.state import AppState
+
+
+class EncounterGroup(TyperGroup):
+    """Maps every error raised by any command to its exit code, once, for CliRunner and the console alike."""
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except FRAMEWORK_EXCEPTIONS:
+            raise
+        except (Exception, KeyboardInterrupt) as error:
+            state: AppState | None = ctx.obj
+            json_errors = ctx.meta.get(OUTPUT_META_KEY) is OutputFormat.json
+            status = report(error, json_errors=json_errors, debug=bool(state and state.debug))
+            raise typer.Exit(int(status)) from None
+
+
+app = typer.Typer(
+    cls=EncounterGroup,
+    name="encounter",
+    help="Clinic administration: patients, doctors and appointments.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(database.app, name="db")
+app.add_typer(patient.app, name="patient")
+app.add_typer(doctor.app, name="doctor")
+app.add_typer(appointment.app, name="appointment")
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        print(f"encounter {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    db: Annotated[str | None, typer.Option("--db", metavar="URL", help="Database URL (default: the SQLite file).")] = None,
+    config: Annotated[Path | None, typer.Option("--config", metavar="PATH", help="Config file (TOML).")] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    """Clinic administration: patients, doctors and appointments.
+
+    Example: encounter patient add --first-name Ada --last-name Lovelace --email ada@example.org
+    """
+    ctx.obj = AppState(db_url=db, config_path=config, debug=debug)
+    ctx.call_on_close(ctx.obj.close)
+
+
+def main() -> None:
+    app(prog_name="encounter")

@@ -1,0 +1,141 @@
+"""`encounter appointment ...`: book, list, show and cancel appointments.
+
+Times without an offset are read in the clinic's time zone.
+
+    encounter appointment book --patient 1 --doctor 2 --start 2026-12-01T09:30 --duration 30
+    encounter appointment list --date tomorrow --doctor 2
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated
+
+import typer
+
+from encounter_cli.cli import output
+from encounter_cli.cli.options import Limit, Offset, Output, OutputFormat, RecordId
+from encounter_cli.cli.state import state
+
+app = typer.Typer(help="Book, list and cancel appointments.", no_args_is_help=True)
+
+
+class Status(str, Enum):
+    booked = "booked"
+    cancelled = "cancelled"
+    completed = "completed"
+    no_show = "no_show"
+
+
+WHEN_HELP = "ISO 8601 time, e.g. 2026-12-01T09:00 or 2026-12-01T09:00+01:00, or now."
+Reason = Annotated[str | None, typer.Option("--reason", help="Free text, at most 500 characters.")]
+
+
+def _show(ctx: typer.Context, appointment, fmt: OutputFormat) -> None:
+    item = output.record(appointment, output.APPOINTMENT_FIELDS)
+    output.print_one(item, fmt, state(ctx).zone(), f"Appointment {appointment.id}")
+
+
+@app.command("book")
+def book(
+    ctx: typer.Context,
+    patient_id: Annotated[int, typer.Option("--patient", metavar="ID", help="Patient id.")],
+    doctor_id: Annotated[int, typer.Option("--doctor", metavar="ID", help="Doctor id.")],
+    start: Annotated[str, typer.Option("--start", metavar="WHEN", help="Start, e.g. 2026-12-01T09:30 (clinic time).")],
+    duration: Annotated[int, typer.Option("--duration", metavar="MIN", help="Length in minutes, 15-180.")],
+    reason: Reason = None,
+    fmt: Output = OutputFormat.table,
+) -> None:
+    """Book an appointment in a free slot of an active doctor.
+
+    Example: encounter appointment book --patient 1 --doctor 2 --start 2026-12-01T09:30 --duration 30
+    """
+    from encounter_cli import schemas, services
+    from encounter_cli.clinic_time import parse_when
+
+    values = {
+        "patient_id": patient_id,
+        "doctor_id": doctor_id,
+        "start_time": parse_when(start, state(ctx).zone()),
+        "duration_minutes": duration,
+        "reason": reason,
+    }
+    data = schemas.parse(schemas.AppointmentCreate, values)
+    appointment = state(ctx).database().run(lambda session: services.book_appointment(session, data))
+    _show(ctx, appointment, fmt)
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    day: Annotated[str | None, typer.Option("--date", metavar="DAY", help="YYYY-MM-DD, today or tomorrow.")] = None,
+    start_from: Annotated[str | None, typer.Option("--from", metavar="WHEN", help=WHEN_HELP)] = None,
+    start_to: Annotated[str | None, typer.Option("--to", metavar="WHEN", help=WHEN_HELP)] = None,
+    doctor_id: Annotated[int | None, typer.Option("--doctor", metavar="ID", help="Only this doctor.")] = None,
+    patient_id: Annotated[int | None, typer.Option("--patient", metavar="ID", help="Only this patient.")] = None,
+    status: Annotated[Status | None, typer.Option("--status", help="Only this status.")] = None,
+    limit: Limit = None,
+    offset: Offset = 0,
+    fmt: Output = OutputFormat.table,
+) -> None:
+    """List appointments in start order. Without filters: booked ones from the start of today on.
+
+    Any filter replaces that default; filters combine. --to is exclusive.
+
+    Example: encounter appointment list --date 2026-12-01 --doctor 2 -o csv
+    """
+    from encounter_cli import services
+    from encounter_cli.clinic_time import parse_day, parse_when
+
+    zone = state(ctx).zone()
+    where = services.AppointmentFilter(
+        start_from=parse_when(start_from, zone, "from") if start_from else None,
+        start_before=parse_when(start_to, zone, "to") if start_to else None,
+        doctor_id=doctor_id,
+        patient_id=patient_id,
+        status=status.value if status else None,
+    )
+    if day is not None:
+        first, last = parse_day(day, zone)
+        where = services.AppointmentFilter(
+            start_from=max(first, where.start_from or first),
+            start_before=min(last, where.start_before or last),
+            doctor_id=doctor_id, patient_id=patient_id, status=where.status,
+        )  # fmt: skip
+    if where == services.AppointmentFilter():
+        where = services.AppointmentFilter(start_from=parse_day("today", zone)[0], status="booked")
+    with state(ctx).database().session() as session:
+        listing = services.list_appointments(session, where, limit, offset)
+        output.print_many(
+            (output.record(a, output.APPOINTMENT_FIELDS) for a in listing),
+            fmt, zone, fields=output.APPOINTMENT_FIELDS, columns=output.APPOINTMENT_COLUMNS,
+            title="Appointments", limit=limit, count_rest=lambda shown: listing.total() - offset - shown,
+        )  # fmt: skip
+
+
+@app.command("show")
+def show(ctx: typer.Context, appointment_id: RecordId, fmt: Output = OutputFormat.table) -> None:
+    """Show one appointment.
+
+    Example: encounter appointment show 7 -o json
+    """
+    from encounter_cli import services
+
+    database = state(ctx).database()
+    appointment = database.run(lambda session: services.get_appointment(session, appointment_id), write=False)
+    _show(ctx, appointment, fmt)
+
+
+@app.command("cancel")
+def cancel(ctx: typer.Context, appointment_id: RecordId, reason: Reason = None, fmt: Output = OutputFormat.table) -> None:
+    """Cancel a future booked appointment; its slot becomes free.
+
+    Example: encounter appointment cancel 7 --reason "patient called in sick"
+    """
+    from encounter_cli import schemas, services
+
+    cancellation = schemas.parse(schemas.Cancellation, {"reason": reason})
+    appointment = state(ctx).database().run(
+        lambda session: services.cancel_appointment(session, appointment_id, cancellation.reason)
+    )
+    _show(ctx, appointment, fmt)

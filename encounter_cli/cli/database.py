@@ -1,0 +1,50 @@
+"""`encounter db ...`: create tables and describe the configured database.
+
+    encounter db init
+    encounter --db mysql+pymysql://clinic@db.example/clinic db info
+"""
+
+from __future__ import annotations
+
+import json
+
+import typer
+
+from encounter_cli.cli.options import Output, OutputFormat
+from encounter_cli.cli.state import state
+
+app = typer.Typer(help="Set up and inspect the database.", no_args_is_help=True)
+
+
+@app.command("init")
+def init(ctx: typer.Context) -> None:
+    """Create the missing encounter tables and indexes. Never drops or alters anything.
+
+    Example: encounter db init
+    """
+    database = state(ctx).database()
+    created = database.create_tables()
+    if created:
+        print(f"created tables: {', '.join(created)} in {database.display_url}")
+    else:
+        print(f"all tables already exist in {database.display_url}")
+
+
+@app.command("info")
+def info(ctx: typer.Context, fmt: Output = OutputFormat.table) -> None:
+    """Show the database URL (password hidden), dialect and row counts.
+
+    Example: encounter db info -o json
+    """
+    database = state(ctx).database()
+    facts = {
+        "url": database.display_url,
+        "dialect": database.engine.dialect.name,
+        "tables": database.table_counts(),
+    }
+    if fmt is OutputFormat.table:
+        print(f"url:     {facts['url']}\ndialect: {facts['dialect']}")
+        for table, count in facts["tables"].items():
+            print(f"{table}: {'missing (run: encounter db init)' if count is None else count}")
+    else:
+        print(json.dumps(facts))

@@ -1,0 +1,113 @@
+"""`encounter doctor ...`: add, list, show, activate and deactivate doctors.
+
+    encounter doctor add --full-name "Gregory House" --specialization Diagnostics
+    encounter doctor deactivate 3
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from encounter_cli.cli import output
+from encounter_cli.cli.options import Limit, Offset, Output, OutputFormat, RecordId
+from encounter_cli.cli.state import state
+
+app = typer.Typer(help="Manage doctors.", no_args_is_help=True)
+
+
+def _show(ctx: typer.Context, doctor, fmt: OutputFormat) -> None:
+    item = output.record(doctor, output.DOCTOR_FIELDS)
+    output.print_one(item, fmt, state(ctx).zone(), f"Doctor {doctor.id}")
+
+
+@app.command("add")
+def add(
+    ctx: typer.Context,
+    full_name: Annotated[str, typer.Option("--full-name", help="Full name, 1-100 characters.")],
+    specialization: Annotated[str, typer.Option("--specialization", help="Specialization, 1-100 characters.")],
+    inactive: Annotated[bool, typer.Option("--inactive", help="Add the doctor as inactive.")] = False,
+    fmt: Output = OutputFormat.table,
+) -> None:
+    """Add a doctor (active unless --inactive).
+
+    Example: encounter doctor add --full-name "Gregory House" --specialization Diagnostics
+    """
+    from encounter_cli import schemas, services
+
+    data = schemas.parse(
+        schemas.DoctorCreate, {"full_name": full_name, "specialization": specialization, "is_active": not inactive}
+    )
+    doctor = state(ctx).database().run(lambda session: services.add_doctor(session, data))
+    _show(ctx, doctor, fmt)
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    active: Annotated[
+        bool | None, typer.Option("--active/--inactive", help="Only active or only inactive doctors.", show_default=False)
+    ] = None,
+    specialization: Annotated[str | None, typer.Option("--specialization", help="Part of the specialization.")] = None,
+    limit: Limit = None,
+    offset: Offset = 0,
+    fmt: Output = OutputFormat.table,
+) -> None:
+    """List doctors by id.
+
+    Example: encounter doctor list --active --specialization cardio
+    """
+    from encounter_cli import services
+
+    zone = state(ctx).zone()
+    with state(ctx).database().session() as session:
+        listing = services.list_doctors(session, active, specialization, limit, offset)
+        output.print_many(
+            (output.record(d, output.DOCTOR_FIELDS) for d in listing),
+            fmt, zone, fields=output.DOCTOR_FIELDS, columns=output.DOCTOR_COLUMNS, title="Doctors",
+            limit=limit, count_rest=lambda shown: listing.total() - offset - shown,
+        )  # fmt: skip
+
+
+@app.command("show")
+def show(ctx: typer.Context, doctor_id: RecordId, fmt: Output = OutputFormat.table) -> None:
+    """Show one doctor.
+
+    Example: encounter doctor show 3
+    """
+    from encounter_cli import services
+
+    doctor = state(ctx).database().run(lambda session: services.get_doctor(session, doctor_id), write=False)
+    _show(ctx, doctor, fmt)
+
+
+def _set_active(ctx: typer.Context, doctor_id: int, active: bool, fmt: OutputFormat) -> None:
+    from encounter_cli import services
+
+    result = state(ctx).database().run(lambda session: services.set_doctor_active(session, doctor_id, active))
+    word = "active" if active else "inactive"
+    print(
+        f"doctor {doctor_id} is {word}; {result.booked_remaining} future booked appointment(s) remain",
+        file=sys.stderr,
+    )
+    _show(ctx, result.doctor, fmt)
+
+
+@app.command("deactivate")
+def deactivate(ctx: typer.Context, doctor_id: RecordId, fmt: Output = OutputFormat.table) -> None:
+    """Stop new bookings for a doctor; existing appointments are kept (and counted).
+
+    Example: encounter doctor deactivate 3
+    """
+    _set_active(ctx, doctor_id, False, fmt)
+
+
+@app.command("activate")
+def activate(ctx: typer.Context, doctor_id: RecordId, fmt: Output = OutputFormat.table) -> None:
+    """Allow bookings for a doctor again.
+
+    Example: encounter doctor activate 3
+    """
+    _set_active(ctx, doctor_id, True, fmt)

@@ -1,0 +1,39 @@
+"""Option definitions shared by every command, so flags read the same everywhere."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated
+
+import typer
+
+OUTPUT_META_KEY = "encounter.output"
+
+
+class OutputFormat(str, Enum):
+    table = "table"
+    json = "json"
+    ndjson = "ndjson"
+    csv = "csv"
+
+
+def _remember_output(ctx: typer.Context, value: OutputFormat) -> OutputFormat:
+    # The error reporter needs the format even when the command fails before running.
+    ctx.meta[OUTPUT_META_KEY] = value
+    return value
+
+
+Output = Annotated[
+    OutputFormat,
+    typer.Option(
+        "--output",
+        "-o",
+        envvar="ENCOUNTER_OUTPUT",
+        callback=_remember_output,
+        is_eager=True,
+        help="Output format: table, json, ndjson or csv.",
+    ),
+]
+Limit = Annotated[int | None, typer.Option("--limit", min=1, help="Return at most N rows.")]
+Offset = Annotated[int, typer.Option("--offset", min=0, help="Skip the first N rows.")]
+RecordId = Annotated[int, typer.Argument(help="Record id.", show_default=False)]

@@ -1,0 +1,51 @@
+"""Per-invocation state: global options, and the database and clinic zone opened on demand."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+if TYPE_CHECKING:  # heavy modules are imported only by commands that use them
+    from zoneinfo import ZoneInfo
+
+    from encounter_cli.config import Settings
+    from encounter_cli.db import Database
+
+
+@dataclass
+class AppState:
+    db_url: str | None = None
+    config_path: Path | None = None
+    debug: bool = False
+    _settings: Settings | None = field(default=None, repr=False)
+    _database: Database | None = field(default=None, repr=False)
+
+    def settings(self) -> Settings:
+        if self._settings is None:
+            from encounter_cli.config import load_settings
+
+            self._settings = load_settings(self.db_url, self.config_path)
+        return self._settings
+
+    def database(self) -> Database:
+        if self._database is None:
+            from encounter_cli.db import Database
+
+            self._database = Database(self.settings())
+        return self._database
+
+    def zone(self) -> ZoneInfo:
+        from encounter_cli.clinic_time import load_zone
+
+        return load_zone(self.settings().timezone)
+
+    def close(self) -> None:
+        if self._database is not None:
+            self._database.dispose()
+
+
+def state(ctx: typer.Context) -> AppState:
+    return ctx.find_root().obj

@@ -1,0 +1,112 @@
+"""Reading and showing times in the clinic's zone; storage is always UTC.
+
+A naive input time is wall-clock time in the clinic. Wall-clock times that
+do not exist (spring-forward gap) or happen twice (fall-back overlap) are
+refused rather than guessed, because a guess books the wrong hour.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from encounter_cli.errors import InvalidInput, Unavailable
+
+UTC = timezone.utc
+OFFSET_HINT = "give an explicit UTC offset, e.g. 2026-03-08T02:30-05:00"
+
+
+def load_zone(name: str) -> ZoneInfo:
+    """The clinic zone: the configured IANA name, else the system's zone."""
+    name = name or system_zone_name()
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise Unavailable(
+            f'timezone "{name}" is not a known IANA time zone',
+            hint="set [clinic] timezone or ENCOUNTER_TIMEZONE to a name like Europe/Berlin",
+        ) from None
+
+
+def system_zone_name() -> str:
+    """Best-effort IANA name of the system zone (TZ, /etc/localtime, /etc/timezone)."""
+    if os.environ.get("TZ"):
+        return os.environ["TZ"].lstrip(":")
+    localtime = Path("/etc/localtime")
+    if localtime.is_symlink():
+        target = str(localtime.resolve())
+        if "zoneinfo/" in target:
+            return target.split("zoneinfo/", 1)[1]
+    timezone_file = Path("/etc/timezone")
+    if timezone_file.is_file():
+        return timezone_file.read_text().strip() or "UTC"
+    return "UTC"
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def parse_when(text: str, zone: ZoneInfo, field: str = "start_time") -> datetime:
+    """Parse an ISO 8601 time (or `now`) into an aware UTC datetime."""
+    text = text.strip()
+    if text.lower() == "now":
+        return now_utc().replace(second=0, microsecond=0)
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise InvalidInput(
+            field, text, "is not an ISO 8601 time", hint="use YYYY-MM-DDTHH:MM, optionally with an offset"
+        ) from None
+    if parsed.second or parsed.microsecond:
+        raise InvalidInput(field, text, "must be a whole minute (seconds must be 0)")
+    if parsed.tzinfo is None:
+        parsed = localize(parsed, zone, field, text)
+    return parsed.astimezone(UTC)
+
+
+def localize(naive: datetime, zone: ZoneInfo, field: str, shown: str) -> datetime:
+    """Attach the clinic zone to a wall-clock time, refusing DST gaps and overlaps."""
+    first = naive.replace(tzinfo=zone, fold=0)
+    second = naive.replace(tzinfo=zone, fold=1)
+    if first.utcoffset() != second.utcoffset():
+        round_trip = first.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
+        if round_trip != naive:
+            raise InvalidInput(
+                field, shown, f"does not exist in {zone.key} (daylight-saving change)", hint=OFFSET_HINT
+            )
+        raise InvalidInput(
+            field, shown, f"is ambiguous in {zone.key} (daylight-saving change)", hint=OFFSET_HINT
+        )
+    return first
+
+
+def parse_day(text: str, zone: ZoneInfo, field: str = "date") -> tuple[datetime, datetime]:
+    """A clinic calendar day (YYYY-MM-DD, today, tomorrow) as a UTC [start, end) pair."""
+    today = now_utc().astimezone(zone).date()
+    keyword = text.strip().lower()
+    if keyword in ("today", "tomorrow"):
+        day = today + timedelta(days=1 if keyword == "tomorrow" else 0)
+    else:
+        try:
+            day = date.fromisoformat(text.strip())
+        except ValueError:
+            raise InvalidInput(field, text, "is not a date (YYYY-MM-DD, today or tomorrow)") from None
+    return day_start(day, zone), day_start(day + timedelta(days=1), zone)
+
+
+def day_start(day: date, zone: ZoneInfo) -> datetime:
+    """First instant of a clinic day in UTC (midnight may fall in a DST gap; fold=0 handles it)."""
+    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+
+
+def show(moment: datetime | None, zone: ZoneInfo) -> str | None:
+    """ISO 8601 with the clinic offset, for machine output."""
+    return None if moment is None else moment.astimezone(zone).isoformat()
+
+
+def show_short(moment: datetime | None, zone: ZoneInfo) -> str:
+    """Compact clinic wall-clock form for tables."""
+    return "" if moment is None else moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")

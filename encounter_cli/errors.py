@@ -1,0 +1,74 @@
+"""The one error tree every front end maps: data about what went wrong, not display text.
+
+Each class names its `kind`; front ends turn kinds into exit codes or HTTP
+statuses in a single table (see `encounter_cli.cli.errors`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class EncounterError(Exception):
+    """Base of every expected failure."""
+
+    kind = "internal"
+
+    def __init__(self, message: str, *, hint: str | None = None, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.details = {k: v for k, v in details.items() if v is not None}
+
+
+class InvalidInput(EncounterError):
+    """A value breaks a rule: `field: "value" rule`."""
+
+    kind = "invalid"
+
+    def __init__(self, field: str, value: Any, rule: str, *, hint: str | None = None) -> None:
+        shown = "" if value is None else f' "{_clip(str(value))}"'
+        super().__init__(f"{field}:{shown} {rule}", hint=hint, field=field, value=_plain(value))
+        self.field = field
+        self.rule = rule
+
+
+class NotFound(EncounterError):
+    kind = "not_found"
+
+    def __init__(self, entity: str, entity_id: Any, *, field: str | None = None) -> None:
+        super().__init__(f"{entity} {entity_id} does not exist", entity=entity, id=entity_id, field=field)
+        self.entity = entity
+        self.field = field or "id"
+
+
+class Conflict(EncounterError):
+    """The request is well-formed but stored state forbids it."""
+
+    kind = "conflict"
+
+    def __init__(self, message: str, *, field: str | None = None, **details: Any) -> None:
+        super().__init__(message, field=field, **details)
+        self.field = field
+
+
+class Unavailable(EncounterError):
+    """The database cannot be reached, is busy, or is not set up."""
+
+    kind = "unavailable"
+
+
+def _clip(text: str, limit: int = 80) -> str:
+    """Keep messages one readable line even for a 10 MB field."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _plain(value: Any) -> Any:
+    """JSON-safe form of an offending value for machine-readable details."""
+    if value is None or isinstance(value, (int, float, bool)):
+        return value
+    return _clip(str(value))
+
+
+class DatabaseBusy(Unavailable):
+    """A deadlock, lock-wait timeout or locked SQLite file: safe to retry."""

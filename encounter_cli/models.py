@@ -1,0 +1,119 @@
+"""ORM models: snake_case attributes mapped explicitly onto the legacy camelCase columns.
+
+The column definitions live in the `*Columns` mixins. Table names depend on
+the configured `table_prefix`, so `models_for(prefix)` builds (once per
+prefix) a declarative base with the three mapped classes. Services find the
+set in use through `models_of(session)`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import lru_cache
+from typing import ClassVar
+
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, MetaData, String
+from sqlalchemy.dialects import mysql
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, declared_attr, mapped_column
+
+from encounter_cli.db_types import UTCDateTime
+
+STATUSES = ("booked", "cancelled", "completed", "no_show")
+# Emails are stored lower-cased; a binary collation keeps MySQL's UNIQUE index
+# exact, as on SQLite (the default *_ci collations would also equate é and e).
+EMAIL_TYPE = String(254).with_variant(mysql.VARCHAR(254, collation="utf8mb4_bin"), "mysql", "mariadb")
+MYSQL_TABLE_OPTIONS = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_unicode_ci", "mysql_engine": "InnoDB"}
+
+
+class TimestampColumns:
+    created_at: Mapped[datetime] = mapped_column("createdAt", UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column("updatedAt", UTCDateTime())
+
+
+class PatientColumns(TimestampColumns):
+    id: Mapped[int] = mapped_column("id", Integer, primary_key=True, autoincrement=True)
+    first_name: Mapped[str] = mapped_column("firstName", String(100))
+    last_name: Mapped[str] = mapped_column("lastName", String(100))
+    email: Mapped[str] = mapped_column("email", EMAIL_TYPE)
+    phone: Mapped[str | None] = mapped_column("phone", String(20))
+    date_of_birth: Mapped[date | None] = mapped_column("dateOfBirth", Date)
+
+
+class DoctorColumns(TimestampColumns):
+    id: Mapped[int] = mapped_column("id", Integer, primary_key=True, autoincrement=True)
+    full_name: Mapped[str] = mapped_column("fullName", String(100))
+    specialization: Mapped[str] = mapped_column("specialization", String(100))
+    is_active: Mapped[bool] = mapped_column("isActive", Boolean, default=True)
+
+
+class AppointmentColumns(TimestampColumns):
+    id: Mapped[int] = mapped_column("id", Integer, primary_key=True, autoincrement=True)
+    start_time: Mapped[datetime] = mapped_column("startTime", UTCDateTime())
+    end_time: Mapped[datetime] = mapped_column("endTime", UTCDateTime())
+    duration_minutes: Mapped[int] = mapped_column("durationMinutes", Integer)
+    status: Mapped[str] = mapped_column("status", String(20), default="booked")
+    reason: Mapped[str | None] = mapped_column("reason", String(500))
+    cancelled_at: Mapped[datetime | None] = mapped_column("cancelledAt", UTCDateTime())
+    cancellation_reason: Mapped[str | None] = mapped_column("cancellationReason", String(500))
+
+    table_prefix: ClassVar[str] = ""
+
+    # Foreign keys name the prefixed tables, so they are declared per model set.
+    @declared_attr
+    def patient_id(cls) -> Mapped[int]:
+        target = table_name(cls.table_prefix, "Patients")
+        return mapped_column("patientId", ForeignKey(f"{target}.id", ondelete="RESTRICT"))
+
+    @declared_attr
+    def doctor_id(cls) -> Mapped[int]:
+        target = table_name(cls.table_prefix, "Doctors")
+        return mapped_column("doctorId", ForeignKey(f"{target}.id", ondelete="RESTRICT"))
+
+
+def table_name(prefix: str, kind: str) -> str:
+    """`clinic` + `Patients` → `clinicPatients`; no prefix → `patients`."""
+    return f"{prefix}{kind}" if prefix else kind.lower()
+
+
+@dataclass(frozen=True)
+class Models:
+    prefix: str
+    metadata: MetaData
+    Patient: type[PatientColumns]
+    Doctor: type[DoctorColumns]
+    Appointment: type[AppointmentColumns]
+
+
+@lru_cache(maxsize=None)
+def models_for(prefix: str = "") -> Models:
+    """Build the mapped classes for one table prefix (cached: mapping is costly)."""
+
+    class Base(DeclarativeBase):
+        pass
+
+    patients, doctors, appointments = (table_name(prefix, k) for k in ("Patients", "Doctors", "Appointments"))
+
+    class Patient(PatientColumns, Base):
+        __tablename__ = patients
+        __table_args__ = (Index(f"ux_{patients}_email", "email", unique=True), MYSQL_TABLE_OPTIONS)
+
+    class Doctor(DoctorColumns, Base):
+        __tablename__ = doctors
+        __table_args__ = (MYSQL_TABLE_OPTIONS,)
+
+    class Appointment(AppointmentColumns, Base):
+        __tablename__ = appointments
+        table_prefix = prefix
+        __table_args__ = (
+            Index(f"ix_{appointments}_doctor_start", "doctorId", "startTime"),
+            Index(f"ix_{appointments}_patient", "patientId"),
+            MYSQL_TABLE_OPTIONS,
+        )
+
+    return Models(prefix, Base.metadata, Patient, Doctor, Appointment)
+
+
+def models_of(session: Session) -> Models:
+    """The model set bound to this session by `encounter_cli.db.Database`."""
+    return session.info["models"]

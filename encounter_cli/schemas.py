@@ -1,0 +1,173 @@
+"""Pydantic input models: the boundary every front end builds from plain values.
+
+`parse(Model, data)` turns the first validation failure into `InvalidInput`
+naming the field, the offending value and the rule it breaks.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Annotated, Any, TypeVar
+
+from email_validator import EmailNotValidError, validate_email
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from encounter_cli.errors import InvalidInput
+
+PHONE_PATTERN = re.compile(r"[0-9 +\-()]{7,20}")
+MIN_DURATION, MAX_DURATION = 15, 180
+
+
+def _name(value: str) -> str:
+    value = value.strip()
+    if not 1 <= len(value) <= 100:
+        raise ValueError("must be 1 to 100 characters after trimming spaces")
+    if any(unicodedata.category(ch) == "Cc" for ch in value):
+        raise ValueError("must not contain control characters such as line breaks")
+    return value
+
+
+def _email(value: str) -> str:
+    try:
+        normalized = validate_email(value.strip(), check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise ValueError(f"is not a valid email address ({exc})") from None
+    # Stored lower-cased so uniqueness is case-insensitive on every database.
+    return normalized.lower()
+
+
+def _phone(value: str | None) -> str | None:
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    if not PHONE_PATTERN.fullmatch(value) or not any(ch.isdigit() for ch in value):
+        raise ValueError("must be 7 to 20 characters of digits, spaces and + - ( )")
+    return value
+
+
+def _iso_date(value: Any) -> Any:
+    if isinstance(value, str):
+        if not value.strip():
+            return None
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError("is not a date (YYYY-MM-DD)") from None
+    return value
+
+
+def _not_future(value: date | None) -> date | None:
+    if value is not None and value > date.today():
+        raise ValueError("must not be in the future")
+    return value
+
+
+def _whole_minute(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("must carry a UTC offset")
+    if value.second or value.microsecond:
+        raise ValueError("must be a whole minute (seconds must be 0)")
+    return value
+
+
+def _duration(value: int) -> int:
+    if not MIN_DURATION <= value <= MAX_DURATION:
+        raise ValueError(f"must be between {MIN_DURATION} and {MAX_DURATION} minutes")
+    return value
+
+
+def _optional_text(limit: int):
+    def check(value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if len(value) > limit:
+            raise ValueError(f"must be at most {limit} characters")
+        return value
+
+    return check
+
+
+def _positive(value: int) -> int:
+    if value < 1:
+        raise ValueError("must be a positive whole number")
+    return value
+
+
+Name = Annotated[str, AfterValidator(_name)]
+Email = Annotated[str, AfterValidator(_email)]
+Phone = Annotated[str | None, AfterValidator(_phone)]
+BirthDate = Annotated[date | None, BeforeValidator(_iso_date), AfterValidator(_not_future)]
+Id = Annotated[int, AfterValidator(_positive)]
+Reason = Annotated[str | None, AfterValidator(_optional_text(500))]
+
+
+class Input(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PatientCreate(Input):
+    id: Id | None = None
+    first_name: Name
+    last_name: Name
+    email: Email
+    phone: Phone = None
+    date_of_birth: BirthDate = None
+
+
+class PatientUpdate(Input):
+    """Only the fields given are changed; an empty phone or date of birth clears it."""
+
+    first_name: Name | None = None
+    last_name: Name | None = None
+    email: Email | None = None
+    phone: Phone = None
+    date_of_birth: BirthDate = None
+
+
+class DoctorCreate(Input):
+    id: Id | None = None
+    full_name: Name
+    specialization: Name
+    is_active: bool = True
+
+
+class AppointmentCreate(Input):
+    id: Id | None = None
+    patient_id: Id
+    doctor_id: Id
+    start_time: Annotated[datetime, AfterValidator(_whole_minute)]
+    duration_minutes: Annotated[int, AfterValidator(_duration)]
+    reason: Reason = None
+
+
+class Cancellation(Input):
+    reason: Reason = Field(default=None)
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse(model: type[M], data: Mapping[str, Any]) -> M:
+    """Validate plain values into `model`, raising `InvalidInput` for the first broken rule."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        field = ".".join(str(part) for part in error["loc"]) or "input"
+        value = None if error["type"] == "missing" else error.get("input")
+        raise InvalidInput(field, value, _rule(error)) from None
+
+
+def _rule(error: Mapping[str, Any]) -> str:
+    kind = error["type"]
+    if kind == "value_error":
+        return str(error["ctx"]["error"])
+    if kind == "missing":
+        return "is required"
+    if kind == "extra_forbidden":
+        return "is not a known field"
+    message = error["msg"]
+    return message[:1].lower() + message[1:]

@@ -1,0 +1,40 @@
+"""Every business rule, as plain functions over a session. No Typer, Rich or HTTP here.
+
+Services flush when they need an id and never commit: the caller owns the
+transaction (`Database.run`).
+"""
+
+from encounter_cli.services.appointments import (
+    AppointmentFilter,
+    book_appointment,
+    cancel_appointment,
+    get_appointment,
+    list_appointments,
+)
+from encounter_cli.services.common import Listing
+from encounter_cli.services.doctors import (
+    ActivationResult,
+    add_doctor,
+    get_doctor,
+    list_doctors,
+    set_doctor_active,
+)
+from encounter_cli.services.patients import add_patient, get_patient, list_patients, update_patient
+
+__all__ = [
+    "ActivationResult",
+    "AppointmentFilter",
+    "Listing",
+    "add_doctor",
+    "add_patient",
+    "book_appointment",
+    "cancel_appointment",
+    "get_appointment",
+    "get_doctor",
+    "get_patient",
+    "list_appointments",
+    "list_doctors",
+    "list_patients",
+    "set_doctor_active",
+    "update_patient",
+]

@@ -1,0 +1,60 @@
+"""Helpers every service shares: timestamps, listings, conflict-checked flushes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Generic, TypeVar
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from encounter_cli.clinic_time import now_utc
+from encounter_cli.errors import EncounterError
+
+T = TypeVar("T")
+STREAM_BATCH = 1000
+
+
+def stamp(now: datetime | None = None) -> datetime:
+    """Record timestamps in whole seconds, as MySQL's DATETIME keeps them."""
+    return (now or now_utc()).replace(microsecond=0)
+
+
+@dataclass
+class Listing(Generic[T]):
+    """Rows matching a query, streamed in batches so memory stays flat."""
+
+    session: Session
+    query: Select
+    limit: int | None = None
+    offset: int = 0
+
+    def __iter__(self) -> Iterator[T]:
+        query = self.query.offset(self.offset or None).limit(self.limit)
+        return iter(self.session.scalars(query.execution_options(yield_per=STREAM_BATCH)))
+
+    def total(self) -> int:
+        """How many rows match, ignoring limit and offset."""
+        counted = self.query.order_by(None).with_only_columns(func.count(), maintain_column_froms=True)
+        return self.session.scalar(counted)
+
+
+def flush_or_conflict(session: Session, explain: Callable[[], EncounterError]) -> None:
+    """Flush; if a UNIQUE or primary key rejects it (a concurrent writer won), raise `explain()`.
+
+    The savepoint keeps the session usable so `explain` can look up which
+    stored row is in the way.
+    """
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        raise explain() from None
+
+
+def exists(session: Session, model: type, **where: object) -> bool:
+    query = select(model.id).filter_by(**where).limit(1)
+    return session.scalar(query) is not None

@@ -1,0 +1,81 @@
+"""Doctor services: add, show, list, activate and deactivate."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from encounter_cli.errors import Conflict, EncounterError, NotFound
+from encounter_cli.models import DoctorColumns, models_of
+from encounter_cli.schemas import DoctorCreate
+from encounter_cli.services.common import Listing, flush_or_conflict, stamp
+
+
+@dataclass(frozen=True)
+class ActivationResult:
+    doctor: DoctorColumns
+    booked_remaining: int  # future booked appointments, kept when deactivating
+
+
+def add_doctor(session: Session, data: DoctorCreate, now: datetime | None = None) -> DoctorColumns:
+    m = models_of(session)
+    if data.id is not None and session.get(m.Doctor, data.id) is not None:
+        raise _id_taken(data.id)
+    created = stamp(now)
+    doctor = m.Doctor(**data.model_dump(), created_at=created, updated_at=created)
+    session.add(doctor)
+    flush_or_conflict(session, lambda: _id_taken(data.id))
+    return doctor
+
+
+def get_doctor(session: Session, doctor_id: int, *, lock: bool = False, field: str = "id") -> DoctorColumns:
+    """Load a doctor; `lock` holds the row (SELECT ... FOR UPDATE) until commit."""
+    doctor_model = models_of(session).Doctor
+    query = select(doctor_model).where(doctor_model.id == doctor_id)
+    doctor = session.scalars(query.with_for_update() if lock else query).first()
+    if doctor is None:
+        raise NotFound("doctor", doctor_id, field=field)
+    return doctor
+
+
+def list_doctors(
+    session: Session,
+    active: bool | None = None,
+    specialization: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> Listing[DoctorColumns]:
+    """Doctors by id; `specialization` matches part of it, case-insensitively."""
+    doctor = models_of(session).Doctor
+    query = select(doctor).order_by(doctor.id)
+    if active is not None:
+        query = query.where(doctor.is_active == active)
+    if specialization:
+        query = query.where(doctor.specialization.icontains(specialization, autoescape=True))
+    return Listing(session, query, limit, offset)
+
+
+def set_doctor_active(
+    session: Session, doctor_id: int, active: bool, now: datetime | None = None
+) -> ActivationResult:
+    """(De)activate; existing appointments stay, and the result says how many are still booked."""
+    doctor = get_doctor(session, doctor_id, lock=True)  # serialises with bookings for this doctor
+    if doctor.is_active != active:
+        doctor.is_active = active
+        doctor.updated_at = stamp(now)
+    return ActivationResult(doctor, _future_booked(session, doctor_id, stamp(now)))
+
+
+def _future_booked(session: Session, doctor_id: int, now: datetime) -> int:
+    appointment = models_of(session).Appointment
+    query = select(func.count()).where(
+        appointment.doctor_id == doctor_id, appointment.status == "booked", appointment.start_time > now
+    )
+    return session.scalar(query)
+
+
+def _id_taken(doctor_id: int | None) -> EncounterError:
+    return Conflict(f"doctor id {doctor_id} is already taken", field="id", id=doctor_id)
