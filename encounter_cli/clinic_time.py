@@ -74,12 +74,8 @@ def localize(naive: datetime, zone: ZoneInfo, field: str, shown: str) -> datetim
     if first.utcoffset() != second.utcoffset():
         round_trip = first.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
         if round_trip != naive:
-            raise InvalidInput(
-                field, shown, f"does not exist in {zone.key} (daylight-saving change)", hint=OFFSET_HINT
-            )
-        raise InvalidInput(
-            field, shown, f"is ambiguous in {zone.key} (daylight-saving change)", hint=OFFSET_HINT
-        )
+            raise InvalidInput(field, shown, f"does not exist in {zone.key} (daylight-saving change)", hint=OFFSET_HINT)
+        raise InvalidInput(field, shown, f"is ambiguous in {zone.key} (daylight-saving change)", hint=OFFSET_HINT)
     return first
 
 

@@ -97,9 +97,7 @@ def _read_config(path: Path) -> dict:
             raise Unavailable(f"config file {path}: unknown section [{section}]", hint="see config.example.toml")
         unknown = sorted(set(content) - allowed)
         if unknown:
-            raise Unavailable(
-                f"config file {path}: unknown key {section}.{unknown[0]}", hint="see config.example.toml"
-            )
+            raise Unavailable(f"config file {path}: unknown key {section}.{unknown[0]}", hint="see config.example.toml")
         for key, value in content.items():
             if not isinstance(value, str):
                 raise Unavailable(f"config file {path}: {section}.{key} must be a string")

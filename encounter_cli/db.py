@@ -40,7 +40,7 @@ class Database:
 
     def __init__(self, settings: Settings) -> None:
         self.url = resolve_url(settings)
-        self.models: Models = models_for(settings.table_prefix)
+        self.models: Models = models_for(settings.table_prefix, self.url.get_backend_name())
         self.engine = _make_engine(self.url)
         self._read = sessionmaker(self.engine, expire_on_commit=False, info={"models": self.models})
         self._write = sessionmaker(
@@ -128,7 +128,7 @@ def resolve_url(settings: Settings) -> URL:
         url = url.set(drivername=f"{url.drivername}+pymysql")
     if url.get_backend_name() not in ("sqlite", "mysql", "mariadb"):
         raise Unavailable(f'database "{url.get_backend_name()}" is not supported; use sqlite or mysql')
-    if settings.password_file and url.password is None and not url.get_backend_name() == "sqlite":
+    if settings.password_file and url.password is None and url.get_backend_name() != "sqlite":
         url = url.set(password=read_password_file(settings.password_file))
     return url
 

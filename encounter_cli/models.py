@@ -10,19 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import lru_cache
+from functools import cache
 from typing import ClassVar
 
 from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, MetaData, String
-from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, declared_attr, mapped_column
 
-from encounter_cli.db_types import UTCDateTime
+from encounter_cli.db_types import ExactString, UTCDateTime
 
 STATUSES = ("booked", "cancelled", "completed", "no_show")
-# Emails are stored lower-cased; a binary collation keeps MySQL's UNIQUE index
-# exact, as on SQLite (the default *_ci collations would also equate é and e).
-EMAIL_TYPE = String(254).with_variant(mysql.VARCHAR(254, collation="utf8mb4_bin"), "mysql", "mariadb")
 MYSQL_TABLE_OPTIONS = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_unicode_ci", "mysql_engine": "InnoDB"}
 
 
@@ -35,7 +31,7 @@ class PatientColumns(TimestampColumns):
     id: Mapped[int] = mapped_column("id", Integer, primary_key=True, autoincrement=True)
     first_name: Mapped[str] = mapped_column("firstName", String(100))
     last_name: Mapped[str] = mapped_column("lastName", String(100))
-    email: Mapped[str] = mapped_column("email", EMAIL_TYPE)
+    email: Mapped[str] = mapped_column("email", ExactString(254))  # stored lower-cased
     phone: Mapped[str | None] = mapped_column("phone", String(20))
     date_of_birth: Mapped[date | None] = mapped_column("dateOfBirth", Date)
 
@@ -85,9 +81,14 @@ class Models:
     Appointment: type[AppointmentColumns]
 
 
-@lru_cache(maxsize=None)
-def models_for(prefix: str = "") -> Models:
-    """Build the mapped classes for one table prefix (cached: mapping is costly)."""
+@cache
+def models_for(prefix: str = "", dialect: str = "sqlite") -> Models:
+    """Build the mapped classes for one table prefix (cached: mapping is costly).
+
+    MySQL table options are added only for MySQL: naming them loads that
+    dialect, which would cost every SQLite command ~20 ms of start-up.
+    """
+    options = MYSQL_TABLE_OPTIONS if dialect in ("mysql", "mariadb") else {}
 
     class Base(DeclarativeBase):
         pass
@@ -96,11 +97,11 @@ def models_for(prefix: str = "") -> Models:
 
     class Patient(PatientColumns, Base):
         __tablename__ = patients
-        __table_args__ = (Index(f"ux_{patients}_email", "email", unique=True), MYSQL_TABLE_OPTIONS)
+        __table_args__ = (Index(f"ux_{patients}_email", "email", unique=True), options)
 
     class Doctor(DoctorColumns, Base):
         __tablename__ = doctors
-        __table_args__ = (MYSQL_TABLE_OPTIONS,)
+        __table_args__ = (options,)
 
     class Appointment(AppointmentColumns, Base):
         __tablename__ = appointments
@@ -108,7 +109,7 @@ def models_for(prefix: str = "") -> Models:
         __table_args__ = (
             Index(f"ix_{appointments}_doctor_start", "doctorId", "startTime"),
             Index(f"ix_{appointments}_patient", "patientId"),
-            MYSQL_TABLE_OPTIONS,
+            options,
         )
 
     return Models(prefix, Base.metadata, Patient, Doctor, Appointment)

@@ -25,7 +25,7 @@ class EncounterGroup(TyperGroup):
             raise
         except (Exception, KeyboardInterrupt) as error:
             state: AppState | None = ctx.obj
-            json_errors = ctx.meta.get(OUTPUT_META_KEY) is OutputFormat.json
+            json_errors = ctx.meta.get(OUTPUT_META_KEY) == OutputFormat.json
             status = report(error, json_errors=json_errors, debug=bool(state and state.debug))
             raise typer.Exit(int(status)) from None
 
@@ -53,7 +53,9 @@ def _print_version(value: bool) -> None:
 @app.callback()
 def root(
     ctx: typer.Context,
-    db: Annotated[str | None, typer.Option("--db", metavar="URL", help="Database URL (default: the SQLite file).")] = None,
+    db: Annotated[
+        str | None, typer.Option("--db", metavar="URL", help="Database URL (default: the SQLite file).")
+    ] = None,
     config: Annotated[Path | None, typer.Option("--config", metavar="PATH", help="Config file (TOML).")] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
     version: Annotated[

@@ -127,7 +127,9 @@ def show(ctx: typer.Context, appointment_id: RecordId, fmt: Output = OutputForma
 
 
 @app.command("cancel")
-def cancel(ctx: typer.Context, appointment_id: RecordId, reason: Reason = None, fmt: Output = OutputFormat.table) -> None:
+def cancel(
+    ctx: typer.Context, appointment_id: RecordId, reason: Reason = None, fmt: Output = OutputFormat.table
+) -> None:
     """Cancel a future booked appointment; its slot becomes free.
 
     Example: encounter appointment cancel 7 --reason "patient called in sick"
@@ -135,7 +137,9 @@ def cancel(ctx: typer.Context, appointment_id: RecordId, reason: Reason = None, 
     from encounter_cli import schemas, services
 
     cancellation = schemas.parse(schemas.Cancellation, {"reason": reason})
-    appointment = state(ctx).database().run(
-        lambda session: services.cancel_appointment(session, appointment_id, cancellation.reason)
+    appointment = (
+        state(ctx)
+        .database()
+        .run(lambda session: services.cancel_appointment(session, appointment_id, cancellation.reason))
     )
     _show(ctx, appointment, fmt)

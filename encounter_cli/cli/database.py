@@ -1,7 +1,7 @@
 """`encounter db ...`: create tables and describe the configured database.
 
-    encounter db init
-    encounter --db mysql+pymysql://clinic@db.example/clinic db info
+encounter db init
+encounter --db mysql+pymysql://clinic@db.example/clinic db info
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def info(ctx: typer.Context, fmt: Output = OutputFormat.table) -> None:
         "dialect": database.engine.dialect.name,
         "tables": database.table_counts(),
     }
-    if fmt is OutputFormat.table:
+    if fmt == OutputFormat.table:
         print(f"url:     {facts['url']}\ndialect: {facts['dialect']}")
         for table, count in facts["tables"].items():
             print(f"{table}: {'missing (run: encounter db init)' if count is None else count}")

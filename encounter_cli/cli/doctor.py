@@ -1,7 +1,7 @@
 """`encounter doctor ...`: add, list, show, activate and deactivate doctors.
 
-    encounter doctor add --full-name "Gregory House" --specialization Diagnostics
-    encounter doctor deactivate 3
+encounter doctor add --full-name "Gregory House" --specialization Diagnostics
+encounter doctor deactivate 3
 """
 
 from __future__ import annotations
@@ -48,7 +48,8 @@ def add(
 def list_(
     ctx: typer.Context,
     active: Annotated[
-        bool | None, typer.Option("--active/--inactive", help="Only active or only inactive doctors.", show_default=False)
+        bool | None,
+        typer.Option("--active/--inactive", help="Only active or only inactive doctors.", show_default=False),
     ] = None,
     specialization: Annotated[str | None, typer.Option("--specialization", help="Part of the specialization.")] = None,
     limit: Limit = None,

@@ -17,10 +17,11 @@ class OutputFormat(str, Enum):
     csv = "csv"
 
 
-def _remember_output(ctx: typer.Context, value: OutputFormat) -> OutputFormat:
-    # The error reporter needs the format even when the command fails before running.
-    ctx.meta[OUTPUT_META_KEY] = value
-    return value
+def _remember_output(ctx: typer.Context, value: str) -> str:
+    # The error reporter needs the format too. Typer converts the returned
+    # plain string to the enum itself (it would turn an enum member into None).
+    ctx.meta[OUTPUT_META_KEY] = OutputFormat(value)
+    return ctx.meta[OUTPUT_META_KEY].value
 
 
 Output = Annotated[
@@ -30,7 +31,6 @@ Output = Annotated[
         "-o",
         envvar="ENCOUNTER_OUTPUT",
         callback=_remember_output,
-        is_eager=True,
         help="Output format: table, json, ndjson or csv.",
     ),
 ]

@@ -37,9 +37,9 @@ def record(obj: object, fields: tuple[str, ...]) -> dict:
 
 def print_one(item: dict, fmt: OutputFormat, zone: ZoneInfo, title: str) -> None:
     """One record: an object for json, a key/value table for people."""
-    if fmt is OutputFormat.table:
+    if fmt == OutputFormat.table:
         _print_vertical_table(item, zone, title)
-    elif fmt is OutputFormat.json:
+    elif fmt == OutputFormat.json:
         _write(json.dumps(_machine(item, zone), ensure_ascii=False, indent=2) + "\n")
     else:
         print_many(iter([item]), fmt, zone, fields=tuple(item), columns=tuple(item), title=title)
@@ -57,15 +57,15 @@ def print_many(
     count_rest: Callable[[int], int] | None = None,
 ) -> None:
     """A list of records. Tables stop at 100 rows unless `limit` is given, and say how many were left out."""
-    if fmt is OutputFormat.table:
+    if fmt == OutputFormat.table:
         shown = list(islice(items, limit or DEFAULT_TABLE_ROWS))
         _print_table(shown, columns, zone, title)
         left_out = count_rest(len(shown)) if count_rest and len(shown) == (limit or DEFAULT_TABLE_ROWS) else 0
         if left_out:
             print(f"{left_out} more not shown; use --limit and --offset to see them", file=sys.stderr)
-    elif fmt is OutputFormat.json:
+    elif fmt == OutputFormat.json:
         _stream_json_array(items, zone)
-    elif fmt is OutputFormat.ndjson:
+    elif fmt == OutputFormat.ndjson:
         for item in items:
             _write(json.dumps(_machine(item, zone), ensure_ascii=False) + "\n")
     else:

@@ -1,7 +1,7 @@
 """`encounter patient ...`: add, list, show and update patients.
 
-    encounter patient add --first-name Ada --last-name Lovelace --email ada@example.org
-    encounter patient list --search lovelace -o json
+encounter patient add --first-name Ada --last-name Lovelace --email ada@example.org
+encounter patient list --search lovelace -o json
 """
 
 from __future__ import annotations

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from encounter_cli.errors import Conflict, EncounterError, InvalidInput, NotFound
 from encounter_cli.models import AppointmentColumns, models_of
-from encounter_cli.schemas import AppointmentCreate
 from encounter_cli.services.common import Listing, flush_or_conflict, stamp
 from encounter_cli.services.doctors import get_doctor
+
+if TYPE_CHECKING:  # schemas build Pydantic models: import them only where input is parsed
+    from encounter_cli.schemas import AppointmentCreate
 
 
 @dataclass(frozen=True)

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from encounter_cli.errors import Conflict, EncounterError, NotFound
 from encounter_cli.models import DoctorColumns, models_of
-from encounter_cli.schemas import DoctorCreate
 from encounter_cli.services.common import Listing, flush_or_conflict, stamp
+
+if TYPE_CHECKING:  # schemas build Pydantic models: import them only where input is parsed
+    from encounter_cli.schemas import DoctorCreate
 
 
 @dataclass(frozen=True)
@@ -58,9 +61,7 @@ def list_doctors(
     return Listing(session, query, limit, offset)
 
 
-def set_doctor_active(
-    session: Session, doctor_id: int, active: bool, now: datetime | None = None
-) -> ActivationResult:
+def set_doctor_active(session: Session, doctor_id: int, active: bool, now: datetime | None = None) -> ActivationResult:
     """(De)activate; existing appointments stay, and the result says how many are still booked."""
     doctor = get_doctor(session, doctor_id, lock=True)  # serialises with bookings for this doctor
     if doctor.is_active != active:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from encounter_cli.errors import Conflict, EncounterError, InvalidInput, NotFound
 from encounter_cli.models import PatientColumns, models_of
-from encounter_cli.schemas import PatientCreate, PatientUpdate
 from encounter_cli.services.common import Listing, exists, flush_or_conflict, stamp
+
+if TYPE_CHECKING:  # schemas build Pydantic models: import them only where input is parsed
+    from encounter_cli.schemas import PatientCreate, PatientUpdate
 
 
 def add_patient(session: Session, data: PatientCreate, now: datetime | None = None) -> PatientColumns:
@@ -40,7 +43,12 @@ def list_patients(
     query = select(patient).order_by(patient.id)
     if search:
         query = query.where(
-            or_(*(column.icontains(search, autoescape=True) for column in (patient.first_name, patient.last_name, patient.email)))
+            or_(
+                *(
+                    column.icontains(search, autoescape=True)
+                    for column in (patient.first_name, patient.last_name, patient.email)
+                )
+            )
         )
     return Listing(session, query, limit, offset)
 

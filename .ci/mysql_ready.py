@@ -1,0 +1,31 @@
+"""CI helper: `ping` the local MariaDB, `create` a fresh test database (prints its URL), `drop URL`."""
+
+import os
+import sys
+
+import pymysql
+
+HOST, PORT, USER = "127.0.0.1", 3306, "root"
+
+
+def connect(database=None):
+    return pymysql.connect(host=HOST, port=PORT, user=USER, password="", database=database, connect_timeout=3)
+
+
+def main(action: str, url: str = "") -> None:
+    if action == "ping":
+        connect().close()
+    elif action == "create":
+        name = f"encounter_ci_{os.getpid()}"
+        with connect() as conn, conn.cursor() as cursor:
+            cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
+            cursor.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+        print(f"mysql+pymysql://{USER}@{HOST}:{PORT}/{name}")
+    elif action == "drop":
+        name = url.rsplit("/", 1)[1]
+        with connect() as conn, conn.cursor() as cursor:
+            cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])

@@ -1,0 +1,152 @@
+"""`encounter db ...`, configuration precedence, the default SQLite file and password hygiene."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import MYSQL_URL, error_json, json_out
+
+PASSWORD = "Sup3r-Secret-pw"
+
+
+def test_version(run_cli):
+    from encounter_cli import __version__
+
+    assert run_cli("--version").stdout == f"encounter {__version__}\n"
+
+
+def test_default_database_is_a_private_sqlite_file_made_on_first_use(run_cli, isolated_env):
+    run_cli("doctor", "add", "--full-name", "A", "--specialization", "B")
+    path = os.path.join(isolated_env["XDG_DATA_HOME"], "encounter", "encounter.db")
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert json_out(run_cli("doctor", "list", "-o", "json"))[0]["full_name"] == "A"
+    info = json.loads(run_cli("db", "info", "-o", "json").stdout)
+    assert info["dialect"] == "sqlite" and info["tables"] == {"doctors": 1, "patients": 0, "appointments": 0}
+
+
+def test_precedence_option_over_environment_over_file(run_cli, tmp_path):
+    config = tmp_path / "encounter.toml"  # ./encounter.toml: the tests run in tmp_path
+    config.write_text(f'[database]\nurl = "sqlite:///{tmp_path}/from-file.db"\n')
+    env_url = f"sqlite:///{tmp_path}/from-env.db"
+    option_url = f"sqlite:///{tmp_path}/from-option.db"
+    assert "from-file.db" in run_cli("db", "info").stdout
+    assert "from-env.db" in run_cli("db", "info", env={"ENCOUNTER_DATABASE_URL": env_url}).stdout
+    assert "from-option.db" in run_cli("--db", option_url, "db", "info", env={"ENCOUNTER_DATABASE_URL": env_url}).stdout
+
+
+def test_config_errors_exit_6(run_cli, tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[database]\nuser = 'x'\n")
+    assert "unknown key database.user" in run_cli("--config", str(bad), "db", "info", expect=6).stderr
+    bad.write_text("not toml [")
+    run_cli("--config", str(bad), "db", "info", expect=6)
+    run_cli("--config", str(tmp_path / "absent.toml"), "db", "info", expect=6)
+    run_cli("patient", "list", env={"ENCOUNTER_TIMEZONE": "Mars/Olympus"}, expect=6)
+
+
+@pytest.fixture
+def prefixed_config(tmp_path, db_url):
+    """A config naming the `clinic` prefix; the server's prefixed tables are dropped afterwards."""
+    config = tmp_path / "prefixed.toml"
+    config.write_text('[database]\ntable_prefix = "clinic"\n')
+    yield config
+    if db_url.startswith("mysql"):
+        from sqlalchemy import create_engine
+
+        engine = create_engine(db_url)
+        with engine.begin() as conn:
+            for table in ("clinicAppointments", "clinicPatients", "clinicDoctors"):
+                conn.exec_driver_sql(f"DROP TABLE IF EXISTS `{table}`")
+        engine.dispose()
+
+
+def test_table_prefix_makes_camel_case_tables(run_cli, db_url, prefixed_config):
+    prefixed = ("--db", db_url, "--config", str(prefixed_config))
+    out = run_cli(*prefixed, "db", "init").stdout
+    assert "clinicPatients" in out and "clinicDoctors" in out and "clinicAppointments" in out
+    run_cli(*prefixed, "doctor", "add", "--full-name", "A", "--specialization", "B")
+    info = json.loads(run_cli(*prefixed, "db", "info", "-o", "json").stdout)
+    assert info["tables"] == {"clinicDoctors": 1, "clinicPatients": 0, "clinicAppointments": 0}
+    assert json_out(run_cli("--db", db_url, "doctor", "list", "-o", "json")) == []
+
+
+def test_db_init_is_idempotent(cli):
+    cli("db", "init")
+    assert "all tables already exist" in cli("db", "init").stdout
+
+
+@pytest.mark.skipif(not MYSQL_URL, reason="needs ENCOUNTER_TEST_MYSQL_URL")
+def test_server_database_without_tables_says_to_run_db_init(run_cli, tmp_path):
+    config = tmp_path / "other.toml"
+    config.write_text('[database]\ntable_prefix = "absent"\n')
+    result = run_cli("--db", MYSQL_URL, "--config", str(config), "patient", "list", "-o", "json", expect=6)
+    assert "encounter db init" in result.stderr
+    assert "absentPatients: missing" in run_cli("--db", MYSQL_URL, "--config", str(config), "db", "info").stdout
+
+
+@pytest.mark.parametrize("debug", [[], ["--debug"]])
+def test_password_never_appears_in_output(run_cli, debug):
+    url = f"mysql+pymysql://clinic:{PASSWORD}@127.0.0.1:1/clinic"
+    result = run_cli(*debug, "--db", url, "patient", "list", "-o", "json", expect=6)
+    assert PASSWORD not in result.output
+    assert "***" in result.stderr
+    assert error_json(result)["type"] == "unavailable"
+
+
+def test_password_file_must_be_private(run_cli, tmp_path):
+    secret = tmp_path / "db-password"
+    secret.write_text(PASSWORD + "\n")
+    secret.chmod(0o644)
+    config = tmp_path / "c.toml"
+    config.write_text('[database]\nurl = "mysql+pymysql://clinic@127.0.0.1:1/clinic"\npassword_file = "db-password"\n')
+    refused = run_cli("--config", str(config), "patient", "list", expect=6)
+    assert "0600 or 0400" in refused.stderr and PASSWORD not in refused.output
+    secret.chmod(0o600)
+    unreachable = run_cli("--config", str(config), "patient", "list", expect=6)
+    assert "***" in unreachable.stderr and PASSWORD not in unreachable.output
+
+
+@pytest.mark.skipif(not MYSQL_URL, reason="needs ENCOUNTER_TEST_MYSQL_URL")
+def test_wrong_credentials_exit_6_without_the_password(run_cli):
+    from sqlalchemy.engine import make_url
+
+    url = make_url(MYSQL_URL).set(username="nobody", password=PASSWORD)
+    result = run_cli("--db", url.render_as_string(hide_password=False), "patient", "list", expect=6)
+    assert "Access denied" in result.stderr and PASSWORD not in result.output
+
+
+HEAVY = ("sqlalchemy", "pydantic", "email_validator", "pymysql")
+PROBE = """
+import sys
+from encounter_cli.cli.app import app
+try:
+    app(sys.argv[1:], prog_name="encounter")
+except SystemExit:
+    pass
+print(sorted({m.split(".")[0] for m in sys.modules} & set(sys.argv[0].split(","))))
+"""
+
+
+@pytest.mark.parametrize("args", [[], ["patient", "add"], ["appointment", "list"], ["db", "init"]])
+def test_help_does_not_import_sqlalchemy_or_pydantic(args):
+    command = [sys.executable, "-c", PROBE.replace("sys.argv[0]", repr(",".join(HEAVY))), *args, "--help"]
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "[]"
+
+
+def test_every_command_documents_itself_with_an_example(run_cli):
+    from typer.main import get_command
+
+    from encounter_cli.cli.app import app
+
+    root = get_command(app)
+    for group_name, group in root.commands.items():
+        for name, command in group.commands.items():
+            assert command.help and "Example: encounter" in command.help, f"{group_name} {name} lacks an example"
+            run_cli(group_name, name, "--help")
