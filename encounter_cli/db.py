@@ -99,6 +99,13 @@ class Database:
                 for t in self.models.metadata.sorted_tables
             }
 
+    def schema_differences(self) -> list[str]:
+        """How the live schema differs from the models (see `schema_check`); empty when it matches."""
+        from encounter_cli.schema_check import schema_differences
+
+        with translate_errors(self.display_url), self.engine.connect() as conn:
+            return schema_differences(conn, self.models)
+
     def _ensure_sqlite_tables(self) -> None:
         """SQLite needs no set-up: make our tables on first use."""
         if self._tables_checked:

@@ -62,6 +62,21 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return MYSQL_URL
 
 
+@pytest.fixture
+def prefixed(db_url: str, tmp_path: Path) -> Iterator[tuple[str, ...]]:
+    """Global options for a second, empty table set (prefix `scratch`) that a test may break.
+
+    Its tables are dropped afterwards, so altering them never leaks into other tests.
+    """
+    config = tmp_path / "scratch.toml"
+    config.write_text('[database]\ntable_prefix = "scratch"\n')
+    yield ("--db", db_url, "--config", str(config))
+    database = Database(settings_for(db_url, prefix="scratch"))
+    with database.engine.begin() as conn:
+        database.models.metadata.drop_all(conn)
+    database.dispose()
+
+
 def settings_for(url: str, prefix: str = "", timezone: str = CLINIC_ZONE) -> Settings:
     return Settings(database_url=url, password_file=None, table_prefix=prefix, timezone=timezone, config_path=None)
 

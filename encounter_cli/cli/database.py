@@ -30,6 +30,27 @@ def init(ctx: typer.Context) -> None:
         print(f"all tables already exist in {database.display_url}")
 
 
+@app.command("check")
+def check(ctx: typer.Context, fmt: Output = OutputFormat.table) -> None:
+    """Compare the live schema with the models; exit 6 with one line per difference. Changes nothing.
+
+    Example: encounter db check
+    """
+    from encounter_cli.errors import Unavailable
+
+    database = state(ctx).database()
+    differences = database.schema_differences()
+    if fmt == OutputFormat.table:
+        print("\n".join(differences) if differences else f"schema matches the models in {database.display_url}")
+    else:
+        print(json.dumps({"url": database.display_url, "matches": not differences, "differences": differences}))
+    if differences:
+        raise Unavailable(
+            f"schema differs from the models in {len(differences)} place(s)",
+            hint="encounter never alters tables: fix them by hand or with your migration tool",
+        )
+
+
 @app.command("info")
 def info(ctx: typer.Context, fmt: Output = OutputFormat.table) -> None:
     """Show the database URL (password hidden), dialect and row counts.

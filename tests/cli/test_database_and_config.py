@@ -50,29 +50,12 @@ def test_config_errors_exit_6(run_cli, tmp_path):
     run_cli("patient", "list", env={"ENCOUNTER_TIMEZONE": "Mars/Olympus"}, expect=6)
 
 
-@pytest.fixture
-def prefixed_config(tmp_path, db_url):
-    """A config naming the `clinic` prefix; the server's prefixed tables are dropped afterwards."""
-    config = tmp_path / "prefixed.toml"
-    config.write_text('[database]\ntable_prefix = "clinic"\n')
-    yield config
-    if db_url.startswith("mysql"):
-        from sqlalchemy import create_engine
-
-        engine = create_engine(db_url)
-        with engine.begin() as conn:
-            for table in ("clinicAppointments", "clinicPatients", "clinicDoctors"):
-                conn.exec_driver_sql(f"DROP TABLE IF EXISTS `{table}`")
-        engine.dispose()
-
-
-def test_table_prefix_makes_camel_case_tables(run_cli, db_url, prefixed_config):
-    prefixed = ("--db", db_url, "--config", str(prefixed_config))
+def test_table_prefix_makes_camel_case_tables(run_cli, db_url, prefixed):
     out = run_cli(*prefixed, "db", "init").stdout
-    assert "clinicPatients" in out and "clinicDoctors" in out and "clinicAppointments" in out
+    assert "scratchPatients" in out and "scratchDoctors" in out and "scratchAppointments" in out
     run_cli(*prefixed, "doctor", "add", "--full-name", "A", "--specialization", "B")
     info = json.loads(run_cli(*prefixed, "db", "info", "-o", "json").stdout)
-    assert info["tables"] == {"clinicDoctors": 1, "clinicPatients": 0, "clinicAppointments": 0}
+    assert info["tables"] == {"scratchDoctors": 1, "scratchPatients": 0, "scratchAppointments": 0}
     assert json_out(run_cli("--db", db_url, "doctor", "list", "-o", "json")) == []
 
 

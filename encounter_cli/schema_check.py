@@ -1,0 +1,106 @@
+"""Compare the live database schema with the models: tables, columns, indexes, foreign keys.
+
+Read-only by design: `encounter db check` reports drift, and a person
+decides what to do about it. Types are compared by kind (integer, string of
+a length, date, datetime, boolean), since each database reflects its own
+spelling of the same type (MySQL's BOOLEAN comes back as TINYINT).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Boolean, Connection, Date, DateTime, Integer, String, Table, inspect
+from sqlalchemy.engine import Inspector
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+from encounter_cli.db_types import ExactString
+from encounter_cli.models import Models
+
+RESTRICTIVE = {None, "RESTRICT", "NO ACTION"}  # the same behaviour under different names
+EXACT_COLLATION = "utf8mb4_bin"
+
+
+def schema_differences(conn: Connection, models: Models) -> list[str]:
+    """One human-readable line per difference; empty when the schema matches."""
+    inspector = inspect(conn)
+    existing = set(inspector.get_table_names())
+    differences: list[str] = []
+    for table in models.metadata.sorted_tables:
+        if table.name not in existing:
+            differences.append(f"table {table.name} is missing (run: encounter db init)")
+            continue
+        differences += _column_differences(inspector, table, conn.dialect.name)
+        differences += _index_differences(inspector, table)
+        differences += _foreign_key_differences(inspector, table)
+    return differences
+
+
+def _column_differences(inspector: Inspector, table: Table, dialect: str) -> list[str]:
+    live = {column["name"]: column for column in inspector.get_columns(table.name)}
+    found = []
+    for column in table.columns:
+        name = f"{table.name}.{column.name}"
+        reflected = live.pop(column.name, None)
+        if reflected is None:
+            found.append(f"column {name} is missing")
+            continue
+        expected, actual = _kind(column.type), _kind(reflected["type"])
+        if expected != actual and not (expected == "boolean" and actual == "integer"):
+            found.append(f"column {name} is {actual}, expected {expected}")
+        if not column.primary_key and reflected["nullable"] != column.nullable:
+            wanted = "NULL" if column.nullable else "NOT NULL"
+            found.append(f"column {name} should be {wanted}")
+        collation = getattr(reflected["type"], "collation", None)
+        if isinstance(column.type, ExactString) and dialect in ("mysql", "mariadb") and collation != EXACT_COLLATION:
+            shown = collation or "the table default"  # MySQL reflects no collation when it is the default
+            found.append(f"column {name} has collation {shown}, expected {EXACT_COLLATION}")
+    found += [f"column {table.name}.{extra} is not in the model" for extra in live]
+    return found
+
+
+def _kind(type_: TypeEngine) -> str:
+    while isinstance(type_, TypeDecorator):
+        type_ = type_.impl
+    if isinstance(type_, Boolean):
+        return "boolean"
+    if isinstance(type_, Integer):
+        return "integer"
+    if isinstance(type_, String):
+        return f"string({type_.length})" if type_.length else "text"
+    if isinstance(type_, DateTime):
+        return "datetime"
+    if isinstance(type_, Date):
+        return "date"
+    return type(type_).__name__.lower()
+
+
+def _index_differences(inspector: Inspector, table: Table) -> list[str]:
+    live = {(tuple(ix["column_names"]), bool(ix["unique"])) for ix in inspector.get_indexes(table.name)}
+    live |= {(tuple(uc["column_names"]), True) for uc in inspector.get_unique_constraints(table.name)}
+    found = []
+    for index in table.indexes:
+        wanted = (tuple(column.name for column in index.columns), bool(index.unique))
+        if wanted not in live:
+            kind = "UNIQUE index" if index.unique else "index"
+            found.append(f"{kind} on {table.name}({', '.join(wanted[0])}) is missing")
+    return found
+
+
+def _foreign_key_differences(inspector: Inspector, table: Table) -> list[str]:
+    live = {
+        (tuple(fk["constrained_columns"]), fk["referred_table"], tuple(fk["referred_columns"])): fk
+        for fk in inspector.get_foreign_keys(table.name)
+    }
+    found = []
+    for constraint in table.foreign_key_constraints:
+        key = (
+            tuple(column.name for column in constraint.columns),
+            constraint.referred_table.name,
+            tuple(element.column.name for element in constraint.elements),
+        )
+        reflected = live.get(key)
+        described = f"foreign key {table.name}({', '.join(key[0])}) -> {key[1]}({', '.join(key[2])})"
+        if reflected is None:
+            found.append(f"{described} is missing")
+        elif (reflected.get("options", {}).get("ondelete") or "RESTRICT").upper() not in RESTRICTIVE:
+            found.append(f"{described} should be ON DELETE RESTRICT")
+    return found
