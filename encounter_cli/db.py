@@ -18,7 +18,7 @@ from typing import TypeVar
 
 from sqlalchemy import create_engine, event, func, inspect, select
 from sqlalchemy.engine import URL, Engine, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
 from encounter_cli.config import Settings, read_password_file
@@ -30,6 +30,7 @@ T = TypeVar("T")
 WRITE_ATTEMPTS = 5
 SQLITE_BUSY_TIMEOUT_S = 30
 MYSQL_CONNECT_TIMEOUT_S = 5
+MYSQL_LOCK_WAIT_S = 10  # a booking waits this long for a doctor's row before the retry loop steps in
 MYSQL_TRANSIENT = {1205: "lock wait timeout", 1213: "deadlock"}
 MYSQL_MISSING_TABLE = 1146
 INIT_HINT = "run: encounter db init"
@@ -148,7 +149,11 @@ def _make_engine(url: URL) -> Engine:
             url,
             hide_parameters=True,
             isolation_level="READ COMMITTED",  # each statement sees rows committed before it, e.g. after a lock wait
-            connect_args={"connect_timeout": MYSQL_CONNECT_TIMEOUT_S, "charset": "utf8mb4"},
+            connect_args={
+                "connect_timeout": MYSQL_CONNECT_TIMEOUT_S,
+                "charset": "utf8mb4",
+                "init_command": f"SET SESSION innodb_lock_wait_timeout = {int(MYSQL_LOCK_WAIT_S)}",
+            },
         )
     except (ArgumentError, NoSuchModuleError, ImportError) as exc:
         raise Unavailable(f"database URL is not usable: {type(exc).__name__}") from None
@@ -164,6 +169,8 @@ def _sqlite_engine(url: URL) -> Engine:
         # Let SQLAlchemy's "begin" event below emit BEGIN, so writers can ask for IMMEDIATE.
         dbapi_connection.isolation_level = None
         dbapi_connection.execute("PRAGMA foreign_keys = ON")
+        # SQLite's own lower() folds ASCII only; searches must find "Élodie" from "élodie" as MySQL does.
+        dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn) -> None:
@@ -171,6 +178,10 @@ def _sqlite_engine(url: URL) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+def _unicode_lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
 
 
 def _create_private_file(path: Path) -> None:
@@ -195,8 +206,6 @@ def translate_errors(display_url: str) -> Iterator[None]:
         raise  # a constraint the services did not expect is a bug, not an outage
     except DBAPIError as exc:
         raise _classify(exc, display_url) from None
-    except SQLAlchemyError as exc:
-        raise Unavailable(f"database error at {display_url}: {type(exc).__name__}") from None
 
 
 def _classify(exc: DBAPIError, display_url: str) -> Unavailable:

@@ -19,13 +19,17 @@ from encounter_cli.errors import InvalidInput
 
 PHONE_PATTERN = re.compile(r"[0-9 +\-()]{7,20}")
 MIN_DURATION, MAX_DURATION = 15, 180
+# Control characters and line/paragraph separators break tables and CSV;
+# bidirectional overrides can make a name display as another one.
+FORBIDDEN_CATEGORIES = {"Cc", "Zl", "Zp"}
+BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 def _name(value: str) -> str:
     value = value.strip()
     if not 1 <= len(value) <= 100:
         raise ValueError("must be 1 to 100 characters after trimming spaces")
-    if any(unicodedata.category(ch) == "Cc" for ch in value):
+    if any(unicodedata.category(ch) in FORBIDDEN_CATEGORIES or ch in BIDI_CONTROLS for ch in value):
         raise ValueError("must not contain control characters such as line breaks")
     return value
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from encounter_cli.errors import Conflict, EncounterError, InvalidInput, NotFound
 from encounter_cli.models import AppointmentColumns, models_of
-from encounter_cli.services.common import Listing, flush_or_conflict, stamp
+from encounter_cli.services.common import Listing, conflict_guard, stamp
 from encounter_cli.services.doctors import get_doctor
 
 if TYPE_CHECKING:  # schemas build Pydantic models: import them only where input is parsed
@@ -48,8 +48,8 @@ def book_appointment(session: Session, data: AppointmentCreate, now: datetime | 
     appointment = m.Appointment(
         **data.model_dump(), end_time=end_time, status="booked", created_at=created, updated_at=created
     )
-    session.add(appointment)
-    flush_or_conflict(session, lambda: _id_taken(data.id))
+    with conflict_guard(session, lambda: _id_taken(data.id)):
+        session.add(appointment)
     return appointment
 
 

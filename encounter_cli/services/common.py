@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, TypeVar
@@ -34,22 +35,33 @@ class Listing(Generic[T]):
 
     def __iter__(self) -> Iterator[T]:
         query = self.query.offset(self.offset or None).limit(self.limit)
+        if self.limit is not None and self.limit <= STREAM_BATCH:
+            return iter(self.session.scalars(query).all())  # one page: fetched whole, the cursor is free again
         return iter(self.session.scalars(query.execution_options(yield_per=STREAM_BATCH)))
 
     def total(self) -> int:
-        """How many rows match, ignoring limit and offset."""
+        """How many rows match, ignoring limit and offset.
+
+        Call it before iterating or after the rows are read: on MySQL a
+        streamed listing holds an unbuffered cursor, and a second query on
+        the same connection would discard its unread rows.
+        """
         counted = self.query.order_by(None).with_only_columns(func.count(), maintain_column_froms=True)
         return self.session.scalar(counted)
 
 
-def flush_or_conflict(session: Session, explain: Callable[[], EncounterError]) -> None:
-    """Flush; if a UNIQUE or primary key rejects it (a concurrent writer won), raise `explain()`.
+@contextmanager
+def conflict_guard(session: Session, explain: Callable[[], EncounterError]) -> Iterator[None]:
+    """Make the changes of the block in a savepoint and flush them; if a UNIQUE
+    or primary key rejects them (a concurrent writer won), raise `explain()`.
 
-    The savepoint keeps the session usable so `explain` can look up which
-    stored row is in the way.
+    The changes must be made inside the block: the savepoint rollback then
+    undoes exactly them and leaves the session usable, so `explain` can look
+    up which stored row is in the way.
     """
     try:
         with session.begin_nested():
+            yield
             session.flush()
     except IntegrityError:
         raise explain() from None

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from encounter_cli.errors import Conflict, EncounterError, NotFound
 from encounter_cli.models import DoctorColumns, models_of
-from encounter_cli.services.common import Listing, flush_or_conflict, stamp
+from encounter_cli.services.common import Listing, conflict_guard, stamp
 
 if TYPE_CHECKING:  # schemas build Pydantic models: import them only where input is parsed
     from encounter_cli.schemas import DoctorCreate
@@ -29,8 +29,8 @@ def add_doctor(session: Session, data: DoctorCreate, now: datetime | None = None
         raise _id_taken(data.id)
     created = stamp(now)
     doctor = m.Doctor(**data.model_dump(), created_at=created, updated_at=created)
-    session.add(doctor)
-    flush_or_conflict(session, lambda: _id_taken(data.id))
+    with conflict_guard(session, lambda: _id_taken(data.id)):
+        session.add(doctor)
     return doctor
 
 

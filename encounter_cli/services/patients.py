@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from encounter_cli.errors import Conflict, EncounterError, InvalidInput, NotFound
 from encounter_cli.models import PatientColumns, models_of
-from encounter_cli.services.common import Listing, exists, flush_or_conflict, stamp
+from encounter_cli.services.common import Listing, conflict_guard, exists, stamp
 
 if TYPE_CHECKING:  # schemas build Pydantic models: import them only where input is parsed
     from encounter_cli.schemas import PatientCreate, PatientUpdate
@@ -23,8 +23,8 @@ def add_patient(session: Session, data: PatientCreate, now: datetime | None = No
         raise Conflict(f"patient id {data.id} is already taken", field="id", id=data.id)
     created = stamp(now)
     patient = m.Patient(**data.model_dump(), created_at=created, updated_at=created)
-    session.add(patient)
-    flush_or_conflict(session, lambda: _explain_insert_conflict(session, data))
+    with conflict_guard(session, lambda: _explain_insert_conflict(session, data)):
+        session.add(patient)
     return patient
 
 
@@ -63,12 +63,12 @@ def update_patient(
         raise InvalidInput("update", None, "needs at least one field to change")
     if values.get("email") not in (None, patient.email):
         _ensure_email_free(session, values["email"])
-    for field, value in values.items():
-        if value is None and field in ("first_name", "last_name", "email"):
-            continue  # required fields cannot be cleared
-        setattr(patient, field, value)
-    patient.updated_at = stamp(now)
-    flush_or_conflict(session, lambda: _email_taken(values.get("email")))
+    with conflict_guard(session, lambda: _email_taken(values.get("email"))):
+        for field, value in values.items():
+            if value is None and field in ("first_name", "last_name", "email"):
+                continue  # required fields cannot be cleared
+            setattr(patient, field, value)
+        patient.updated_at = stamp(now)
     return patient
 
 

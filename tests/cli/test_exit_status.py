@@ -68,7 +68,7 @@ def test_interrupt_is_130_and_writes_nothing(cli, monkeypatch):
     def interrupted(*_args, **_kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("encounter_cli.services.patients.flush_or_conflict", interrupted)
+    monkeypatch.setattr("encounter_cli.services.patients.stamp", interrupted)
     result = cli("patient", "add", "--first-name", "A", "--last-name", "B", "--email", "a@example.org", expect=130)
     assert "interrupted" in result.stderr
     monkeypatch.undo()
