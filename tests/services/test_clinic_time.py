@@ -1,0 +1,226 @@
+"""Clinic time: parsing input times and days in the clinic's zone (SPEC §2 times, §3 rule 8)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from encounter_cli import clinic_time
+from encounter_cli.clinic_time import load_zone, parse_day, parse_when, show, show_short
+from encounter_cli.errors import InvalidInput, Unavailable
+
+UTC = timezone.utc
+NEW_YORK = ZoneInfo("America/New_York")
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def utc(*parts: int) -> datetime:
+    return datetime(*parts, tzinfo=UTC)
+
+
+@pytest.fixture
+def frozen_now(monkeypatch):
+    """Freeze clinic_time's clock at the given UTC instant."""
+
+    def freeze(moment: datetime) -> None:
+        monkeypatch.setattr(clinic_time, "now_utc", lambda: moment)
+
+    return freeze
+
+
+# --- parse_when --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2030-06-10T09:00+05:30", utc(2030, 6, 10, 3, 30)),
+        ("2030-06-10T09:00-04:00", utc(2030, 6, 10, 13, 0)),
+        ("2030-06-10T09:00+00:00", utc(2030, 6, 10, 9, 0)),
+        ("2030-06-10T09:00Z", utc(2030, 6, 10, 9, 0)),
+        ("2030-06-10T09:00z", utc(2030, 6, 10, 9, 0)),
+        ("2030-06-10T09:00:00Z", utc(2030, 6, 10, 9, 0)),  # zero seconds are fine
+        ("2030-06-10 09:00+01:00", utc(2030, 6, 10, 8, 0)),
+        ("  2030-06-10T09:00Z  ", utc(2030, 6, 10, 9, 0)),
+        # Naive: wall-clock time in New York (EDT in summer, EST in winter).
+        ("2030-06-10T09:00", utc(2030, 6, 10, 13, 0)),
+        ("2030-01-10T09:00", utc(2030, 1, 10, 14, 0)),
+        ("2030-06-10T23:30", utc(2030, 6, 11, 3, 30)),  # crosses the UTC date line
+        # Just outside the DST changes.
+        ("2030-03-10T01:59", utc(2030, 3, 10, 6, 59)),
+        ("2030-03-10T03:00", utc(2030, 3, 10, 7, 0)),
+        ("2030-11-03T00:59", utc(2030, 11, 3, 4, 59)),
+        ("2030-11-03T02:00", utc(2030, 11, 3, 7, 0)),
+        # The DST-change times themselves work with an explicit offset.
+        ("2030-11-03T01:30-04:00", utc(2030, 11, 3, 5, 30)),
+        ("2030-11-03T01:30-05:00", utc(2030, 11, 3, 6, 30)),
+        ("2030-03-10T02:30-05:00", utc(2030, 3, 10, 7, 30)),
+    ],
+)
+def test_parse_when(text, expected):
+    parsed = parse_when(text, NEW_YORK)
+    assert parsed == expected
+    assert parsed.tzinfo is UTC
+
+
+def test_parse_when_now_is_the_current_whole_minute(frozen_now):
+    frozen_now(utc(2030, 6, 10, 12, 34).replace(second=56, microsecond=789))
+    for text in ("now", "NOW", " Now "):
+        parsed = parse_when(text, NEW_YORK)
+        assert parsed == utc(2030, 6, 10, 12, 34)
+        assert parsed.tzinfo is UTC
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["2030-06-10T09:00:30", "2030-06-10T09:00:01Z", "2030-06-10T09:00:00.5", "2030-06-10T09:00:00.000001+02:00"],
+)
+def test_non_zero_seconds_are_invalid(text):
+    with pytest.raises(InvalidInput) as caught:
+        parse_when(text, NEW_YORK)
+    assert caught.value.field == "start_time"
+    assert "whole minute" in caught.value.rule
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   ",
+        "tomorrow 9am",
+        "09:00",
+        "2030-13-01T09:00",
+        "2030-06-31T09:00",
+        "2030-06-10T25:00",
+        "next week",
+        "'; DROP TABLE x;--",
+    ],
+)
+def test_garbage_is_invalid_with_a_hint(text):
+    with pytest.raises(InvalidInput) as caught:
+        parse_when(text, NEW_YORK)
+    assert caught.value.field == "start_time"
+    assert caught.value.rule == "is not an ISO 8601 time"
+    assert caught.value.hint
+
+
+def test_parse_when_names_the_given_field():
+    with pytest.raises(InvalidInput) as caught:
+        parse_when("soon", NEW_YORK, field="from")
+    assert caught.value.field == "from"
+    assert caught.value.message.startswith('from: "soon"')
+
+
+@pytest.mark.parametrize(
+    ("text", "zone", "problem"),
+    [
+        ("2030-03-10T02:30", NEW_YORK, "does not exist"),  # spring forward: 02:00 -> 03:00
+        ("2030-03-10T02:00", NEW_YORK, "does not exist"),
+        ("2030-03-10T02:59", NEW_YORK, "does not exist"),
+        ("2030-11-03T01:30", NEW_YORK, "is ambiguous"),  # fall back: 01:00-02:00 happens twice
+        ("2030-11-03T01:00", NEW_YORK, "is ambiguous"),
+        ("2030-11-03T01:59", NEW_YORK, "is ambiguous"),
+        ("2030-03-31T02:30", BERLIN, "does not exist"),
+        ("2030-10-27T02:30", BERLIN, "is ambiguous"),
+    ],
+)
+def test_dst_gap_and_overlap_are_invalid_with_offset_hint(text, zone, problem):
+    with pytest.raises(InvalidInput) as caught:
+        parse_when(text, zone)
+    error = caught.value
+    assert error.field == "start_time"
+    assert error.rule.startswith(problem)
+    assert zone.key in error.rule
+    assert "offset" in error.hint
+    assert error.kind == "invalid"
+
+
+# --- parse_day ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "zone", "start", "end"),
+    [
+        ("2030-06-10", NEW_YORK, utc(2030, 6, 10, 4, 0), utc(2030, 6, 11, 4, 0)),  # EDT
+        ("2030-01-10", NEW_YORK, utc(2030, 1, 10, 5, 0), utc(2030, 1, 11, 5, 0)),  # EST
+        ("2030-03-10", NEW_YORK, utc(2030, 3, 10, 5, 0), utc(2030, 3, 11, 4, 0)),  # 23-hour day
+        ("2030-11-03", NEW_YORK, utc(2030, 11, 3, 4, 0), utc(2030, 11, 4, 5, 0)),  # 25-hour day
+        (" 2030-06-10 ", NEW_YORK, utc(2030, 6, 10, 4, 0), utc(2030, 6, 11, 4, 0)),
+        ("2030-06-10", BERLIN, utc(2030, 6, 9, 22, 0), utc(2030, 6, 10, 22, 0)),
+        ("2030-06-10", ZoneInfo("UTC"), utc(2030, 6, 10), utc(2030, 6, 11)),
+        # Midnight that does not exist (Havana springs forward at 00:00): the day starts at the change.
+        ("2030-03-10", ZoneInfo("America/Havana"), utc(2030, 3, 10, 5, 0), utc(2030, 3, 11, 4, 0)),
+    ],
+)
+def test_parse_day_gives_utc_bounds_of_the_local_day(text, zone, start, end):
+    assert parse_day(text, zone) == (start, end)
+
+
+@pytest.mark.parametrize(
+    ("now", "text", "start", "end"),
+    [
+        # 02:00 UTC on June 11 is still June 10 (22:00) in New York.
+        (utc(2030, 6, 11, 2, 0), "today", utc(2030, 6, 10, 4, 0), utc(2030, 6, 11, 4, 0)),
+        (utc(2030, 6, 11, 2, 0), "tomorrow", utc(2030, 6, 11, 4, 0), utc(2030, 6, 12, 4, 0)),
+        (utc(2030, 6, 11, 5, 0), "TODAY", utc(2030, 6, 11, 4, 0), utc(2030, 6, 12, 4, 0)),
+        (utc(2030, 6, 11, 5, 0), " Tomorrow ", utc(2030, 6, 12, 4, 0), utc(2030, 6, 13, 4, 0)),
+        # The day before spring-forward: tomorrow is 23 hours long.
+        (utc(2030, 3, 9, 15, 0), "tomorrow", utc(2030, 3, 10, 5, 0), utc(2030, 3, 11, 4, 0)),
+    ],
+)
+def test_today_and_tomorrow_are_clinic_days(frozen_now, now, text, start, end):
+    frozen_now(now)
+    assert parse_day(text, NEW_YORK) == (start, end)
+
+
+@pytest.mark.parametrize("text", ["", "yesterday", "2030-02-30", "10/06/2030", "2030-06-10T09:00x"])
+def test_parse_day_refuses_non_dates(text):
+    with pytest.raises(InvalidInput) as caught:
+        parse_day(text, NEW_YORK)
+    assert caught.value.field == "date"
+    assert "is not a date" in caught.value.rule
+
+
+# --- zones and display -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name", ["Mars/Olympus_Mons", "America/Nowhere", "../../etc/passwd", "EST5EDT,M3.2.0,M11.1.0x"]
+)
+def test_load_zone_with_a_bad_name_is_unavailable(name):
+    with pytest.raises(Unavailable) as caught:
+        load_zone(name)
+    assert name in caught.value.message
+    assert "timezone" in caught.value.hint
+    assert caught.value.kind == "unavailable"
+
+
+@pytest.mark.parametrize("name", ["America/New_York", "Europe/Berlin", "UTC", "Asia/Kolkata"])
+def test_load_zone_with_an_iana_name(name):
+    assert load_zone(name).key == name
+
+
+@pytest.mark.parametrize(("tz", "expected"), [("Asia/Tokyo", "Asia/Tokyo"), (":Europe/Paris", "Europe/Paris")])
+def test_empty_zone_name_falls_back_to_the_system_zone(monkeypatch, tz, expected):
+    monkeypatch.setenv("TZ", tz)
+    assert clinic_time.system_zone_name() == expected
+    assert load_zone("").key == expected
+
+
+def test_show_uses_the_clinic_offset():
+    moment = utc(2030, 6, 10, 13, 0)
+    assert show(moment, NEW_YORK) == "2030-06-10T09:00:00-04:00"
+    assert show(utc(2030, 1, 10, 14, 0), NEW_YORK) == "2030-01-10T09:00:00-05:00"
+    assert show(None, NEW_YORK) is None
+    assert show_short(moment, NEW_YORK) == "2030-06-10 09:00"
+    assert show_short(None, NEW_YORK) == ""
+
+
+@pytest.mark.parametrize(
+    "text", ["2030-06-10T09:00", "2030-01-10T09:00", "2030-11-03T01:30-05:00", "2030-06-10T09:00+09:00"]
+)
+def test_show_round_trips_through_parse_when(text):
+    parsed = parse_when(text, NEW_YORK)
+    assert parse_when(show(parsed, NEW_YORK), NEW_YORK) == parsed
