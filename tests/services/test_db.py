@@ -6,7 +6,7 @@ import stat
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import insert, inspect
+from sqlalchemy import event, insert, inspect
 from sqlalchemy.dialects import mysql, sqlite
 from sqlalchemy.exc import IntegrityError, StatementError
 
@@ -89,6 +89,34 @@ def test_times_round_trip_as_aware_utc(database, new_patient, new_doctor):
         assert value == expected
         assert value.tzinfo is UTC
     assert stored.cancelled_at is None
+
+
+@pytest.mark.parametrize("session_zone", ["+09:00", "-07:00"])
+def test_times_are_the_same_instant_whatever_the_session_time_zone(db_url, new_patient, new_doctor, session_zone):
+    """MySQL converts TIMESTAMP columns by the session's time_zone; our DATETIME columns must not move."""
+    patient, doctor = new_patient(), new_doctor()
+    shifted = Database(settings_for(db_url))
+    if not shifted.is_sqlite:
+
+        @event.listens_for(shifted.engine, "connect")
+        def _zone(dbapi_connection, _record):
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute(f"SET time_zone = '{session_zone}'")
+
+    start = datetime(2030, 6, 11, 9, 0, tzinfo=KOLKATA)
+    data = schemas.parse(
+        schemas.AppointmentCreate,
+        {"patient_id": patient.id, "doctor_id": doctor.id, "start_time": start, "duration_minutes": 30},
+    )
+    booked = shifted.run(lambda s: services.book_appointment(s, data, now=NOW))
+    reread = shifted.run(lambda s: services.get_appointment(s, booked.id), write=False)
+    shifted.dispose()
+    plain = Database(settings_for(db_url))
+    with plain.engine.connect() as conn:
+        raw = conn.exec_driver_sql(f"SELECT startTime FROM {plain.models.Appointment.__tablename__}").scalar()
+    plain.dispose()
+    assert reread.start_time == start
+    assert str(raw)[:16] == "2030-06-11 03:30"  # stored as naive UTC
 
 
 def test_record_timestamps_are_whole_seconds(database):
