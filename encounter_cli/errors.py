@@ -70,5 +70,13 @@ def _plain(value: Any) -> Any:
     return _clip(str(value))
 
 
+class RowsRejected(EncounterError):
+    """A batch import rejected rows; its kind is the worst among them (invalid > not_found > conflict)."""
+
+    def __init__(self, kind: str, rejected: int, read: int) -> None:
+        super().__init__(f"{rejected} of {read} rows rejected", rejected=rejected, read=read)
+        self.kind = kind
+
+
 class DatabaseBusy(Unavailable):
     """A deadlock, lock-wait timeout or locked SQLite file: safe to retry."""

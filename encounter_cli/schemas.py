@@ -10,6 +10,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Annotated, Any, TypeVar
 
 from email_validator import EmailNotValidError, validate_email
@@ -18,6 +19,8 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from encounter_cli.errors import InvalidInput
 
 PHONE_PATTERN = re.compile(r"[0-9 +\-()]{7,20}")
+# RFC 5322 dot-atom with ASCII atext: what email-validator accepts unquoted and leaves unchanged.
+ASCII_DOT_ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
 MIN_DURATION, MAX_DURATION = 15, 180
 # Control characters and line/paragraph separators break tables and CSV;
 # bidirectional overrides can make a name display as another one.
@@ -29,18 +32,33 @@ def _name(value: str) -> str:
     value = value.strip()
     if not 1 <= len(value) <= 100:
         raise ValueError("must be 1 to 100 characters after trimming spaces")
-    if any(unicodedata.category(ch) in FORBIDDEN_CATEGORIES or ch in BIDI_CONTROLS for ch in value):
+    if not (value.isascii() and value.isprintable()) and any(  # fast path: printable ASCII is always fine
+        unicodedata.category(ch) in FORBIDDEN_CATEGORIES or ch in BIDI_CONTROLS for ch in value
+    ):
         raise ValueError("must not contain control characters such as line breaks")
     return value
 
 
 def _email(value: str) -> str:
+    """email-validator's normalised form, lower-cased so uniqueness is case-insensitive everywhere."""
+    value = value.strip()
+    local, _, domain = value.rpartition("@")
+    if value.isascii() and len(local) <= 64 and len(value) <= 254 and ASCII_DOT_ATOM.fullmatch(local):
+        # Plain ASCII local part: only the domain needs email-validator, and domains repeat (bulk imports).
+        return f"{local}@{_ascii_domain(domain)}".lower()
+    return _validated(value).normalized.lower()
+
+
+def _validated(value: str):
     try:
-        normalized = validate_email(value.strip(), check_deliverability=False).normalized
+        return validate_email(value, check_deliverability=False)
     except EmailNotValidError as exc:
         raise ValueError(f"is not a valid email address ({exc})") from None
-    # Stored lower-cased so uniqueness is case-insensitive on every database.
-    return normalized.lower()
+
+
+@lru_cache(maxsize=4096)
+def _ascii_domain(domain: str) -> str:
+    return _validated(f"x@{domain}").domain
 
 
 def _phone(value: str | None) -> str | None:

@@ -23,11 +23,11 @@ class ExitStatus(IntEnum):
     INTERRUPTED = 130
 
 
-EXIT_CODES: dict[type[EncounterError], ExitStatus] = {
-    InvalidInput: ExitStatus.INVALID,
-    NotFound: ExitStatus.NOT_FOUND,
-    Conflict: ExitStatus.CONFLICT,
-    Unavailable: ExitStatus.UNAVAILABLE,
+EXIT_CODES: dict[str, ExitStatus] = {
+    InvalidInput.kind: ExitStatus.INVALID,
+    NotFound.kind: ExitStatus.NOT_FOUND,
+    Conflict.kind: ExitStatus.CONFLICT,
+    Unavailable.kind: ExitStatus.UNAVAILABLE,
 }
 # Typer's own usage errors and exits keep their codes and messages.
 FRAMEWORK_EXCEPTIONS = (typer.Exit, typer.Abort, typer.TyperException)
@@ -35,10 +35,7 @@ REPORT_HINT = "this is a bug in encounter; please report it with the output of t
 
 
 def exit_status(error: EncounterError) -> ExitStatus:
-    for error_type in type(error).__mro__:
-        if error_type in EXIT_CODES:
-            return EXIT_CODES[error_type]
-    return ExitStatus.INTERNAL
+    return EXIT_CODES.get(error.kind, ExitStatus.INTERNAL)
 
 
 def report(error: BaseException, *, json_errors: bool, debug: bool) -> ExitStatus:

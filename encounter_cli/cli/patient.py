@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from encounter_cli.cli import output
+from encounter_cli.cli.imports import DryRun, Format, SkipInvalid, Source, import_command
 from encounter_cli.cli.options import Limit, Offset, Output, OutputFormat, RecordId
 from encounter_cli.cli.state import state
 
@@ -109,3 +110,19 @@ def update(
     changes = schemas.parse(schemas.PatientUpdate, {k: v for k, v in given.items() if v is not None})
     patient = state(ctx).database().run(lambda session: services.update_patient(session, patient_id, changes))
     _show(ctx, patient, fmt)
+
+
+@app.command("import")
+def import_(
+    ctx: typer.Context,
+    source: Source,
+    fmt: Format = None,
+    dry_run: DryRun = False,
+    skip_invalid: SkipInvalid = False,
+    output_format: Output = OutputFormat.table,
+) -> None:
+    """Import patients from CSV, JSON or NDJSON; all-or-nothing unless --skip-invalid.
+
+    Example: encounter patient import patients.csv --dry-run
+    """
+    import_command(ctx, "patient", source, fmt, dry_run, skip_invalid, output_format)

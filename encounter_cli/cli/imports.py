@@ -1,0 +1,111 @@
+"""The `import` command shared by patients, doctors and appointments (SPEC §5 "Batch import")."""
+
+from __future__ import annotations
+
+import json
+import sys
+from contextlib import contextmanager
+from dataclasses import asdict
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from encounter_cli.cli.options import OutputFormat
+from encounter_cli.cli.state import state
+
+if TYPE_CHECKING:
+    from encounter_cli.services.imports import ImportReport
+
+
+class InputFormat(str, Enum):
+    csv = "csv"
+    json = "json"
+    ndjson = "ndjson"
+
+
+Source = Annotated[str, typer.Argument(metavar="FILE|-", help="File to import, or - for standard input.")]
+Format = Annotated[
+    InputFormat | None, typer.Option("--format", help="csv, json or ndjson (default: from the file extension).")
+]
+DryRun = Annotated[bool, typer.Option("--dry-run", help="Validate every row; write nothing.")]
+SkipInvalid = Annotated[bool, typer.Option("--skip-invalid", help="Write the good rows; report the bad ones.")]
+
+
+def import_command(
+    ctx: typer.Context, entity: str, source: str, fmt: InputFormat | None, dry_run: bool, skip_invalid: bool, output
+) -> None:
+    """Run one import and report it; exit 3/4/5 when any row was rejected."""
+    from encounter_cli import readers
+    from encounter_cli.clinic_time import now_utc
+    from encounter_cli.errors import RowsRejected
+    from encounter_cli.services import imports
+
+    app_state = state(ctx)
+    database = app_state.database()
+    now = now_utc()
+    importer = {
+        "patient": lambda: imports.PatientImport(now),
+        "doctor": lambda: imports.DoctorImport(now),
+        "appointment": lambda: imports.AppointmentImport(now, app_state.zone()),
+    }[entity]()
+    input_format = readers.format_for(source, fmt.value if fmt else None)
+    report = imports.ImportReport()
+    with _opened(source) as stream, _progress() as progress:
+        try:
+            records = readers.read_records(stream, input_format, importer.check_columns)
+            imports.run_import(
+                database, importer, records, report, dry_run=dry_run, skip_invalid=skip_invalid, progress=progress
+            )
+        except BaseException:
+            _summarise(report, dry_run, skip_invalid, interrupted=True)
+            raise
+    _summarise(report, dry_run, skip_invalid, interrupted=False)
+    if output in (OutputFormat.json, OutputFormat.ndjson):
+        body = {"read": report.read, "written": report.written, "rejected": [asdict(r) for r in report.rejected]}
+        print(json.dumps({**body, "valid": report.valid, "dry_run": dry_run}, ensure_ascii=False))
+    if report.rejected:
+        raise RowsRejected(report.worst(), len(report.rejected), report.read)
+
+
+@contextmanager
+def _opened(source: str):
+    if source == "-":
+        yield sys.stdin.buffer
+        return
+    path = Path(source)
+    if not path.is_file():
+        raise typer.BadParameter(f"{source} is not a readable file", param_hint="FILE")
+    with path.open("rb") as stream:
+        yield stream
+
+
+@contextmanager
+def _progress():
+    """A Rich progress line on stderr for people at a terminal; nothing for scripts."""
+    if not sys.stderr.isatty():
+        yield lambda report: None
+        return
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    columns = (SpinnerColumn(), TextColumn("{task.completed:,} rows read"), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("import", total=None)
+        yield lambda report: bar.update(task, completed=report.read)
+
+
+def _summarise(report: ImportReport, dry_run: bool, skip_invalid: bool, interrupted: bool) -> None:
+    for rejection in report.rejected:
+        print(f"line {rejection.line}: {rejection.message}", file=sys.stderr)
+    written = "nothing written (dry run)" if dry_run else f"written {report.written}"
+    print(f"read {report.read}, {written}, rejected {len(report.rejected)}", file=sys.stderr)
+    if interrupted and skip_invalid and not dry_run:
+        through = report.committed_through_line
+        done = f"batches through line {through} are committed" if through else "no batch was committed"
+        print(f"stopped early: {done}; later rows were not written", file=sys.stderr)
+    elif interrupted:
+        print("stopped early: nothing was written", file=sys.stderr)
+    elif report.rejected and not skip_invalid and not dry_run:
+        print("nothing was written: fix the rows above, or use --skip-invalid to write the good ones", file=sys.stderr)

@@ -1,0 +1,357 @@
+"""Batch import: every row meets the single-record rules, checked a batch at a time.
+
+Per row, the same Pydantic schemas as `add`/`book`. Per batch (set-based,
+one query per rule, not one per row): ids and emails already stored,
+patients and doctors that exist, and appointment overlaps, checked in memory
+on each doctor's sorted booked intervals. Good rows are inserted with one
+bulk INSERT per batch.
+
+Rows are inserted even in all-or-nothing mode while later rows are still
+being read: the database then finds duplicates of earlier batches like any
+stored row, and the transaction is simply rolled back at the end if any row
+failed (or on --dry-run). With --skip-invalid each batch is its own
+transaction, so an interruption leaves whole batches only.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from itertools import islice
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import insert, inspect, select
+from sqlalchemy.orm import Session
+
+from encounter_cli.clinic_time import parse_when
+from encounter_cli.errors import EncounterError, InvalidInput
+from encounter_cli.models import models_of
+from encounter_cli.readers import BadRecord, Record
+from encounter_cli.services.common import stamp
+
+if TYPE_CHECKING:
+    from encounter_cli.db import Database
+
+BATCH_ROWS = 5000
+EXIT_ORDER = ("invalid", "not_found", "conflict")  # the first kind present decides the exit code
+
+
+@dataclass(frozen=True)
+class Rejection:
+    line: int
+    field: str
+    type: str
+    message: str
+
+
+@dataclass
+class ImportReport:
+    read: int = 0
+    valid: int = 0  # rows that passed every check
+    written: int = 0  # rows committed
+    rejected: list[Rejection] = field(default_factory=list)
+    committed_through_line: int | None = None  # --skip-invalid: the last line of the last committed batch
+
+    def worst(self) -> str | None:
+        """The rejection type that sets the exit code: invalid, else not_found, else conflict."""
+        kinds = {rejection.type for rejection in self.rejected}
+        return next((kind for kind in EXIT_ORDER if kind in kinds), None)
+
+
+@dataclass
+class Row:
+    line: int
+    values: dict[str, Any]
+
+
+class EntityImport:
+    """What differs between entities: accepted columns, per-row and per-batch checks."""
+
+    entity = ""
+    schema: Any = None
+    output_only: frozenset[str] = frozenset({"created_at", "updated_at"})
+
+    def __init__(self, now: datetime) -> None:
+        from encounter_cli.schemas import parse
+
+        self.now = now
+        self.created = stamp(now)
+        self.parse = lambda given: parse(self.schema, given)
+
+    @property
+    def columns(self) -> frozenset[str]:
+        return frozenset(self.schema.model_fields)
+
+    def check_columns(self, names: Iterable[str]) -> None:
+        """A column the entity does not have is an error for the whole file, not silently dropped."""
+        unknown = [name for name in names if name not in self.accepted]
+        if unknown:
+            raise InvalidInput("header", unknown[0], f"is not a {self.entity} field", hint=self.columns_hint())
+
+    def columns_hint(self) -> str:
+        return f"{self.entity} columns: {', '.join(self.schema.model_fields)}"
+
+    def prepare(self, record: dict[str, Any]) -> dict[str, Any]:
+        """Validate one record with the single-record rules; return the values to insert."""
+        for name in record:
+            if name not in self.accepted:
+                raise InvalidInput(name, None, f"is not a {self.entity} field")
+        given = {k: v for k, v in record.items() if v is not None and k not in self.output_only}
+        return self.schema_values(self.parse(given))
+
+    def schema_values(self, data) -> dict[str, Any]:
+        return {**data.model_dump(exclude_none=True), "created_at": self.created, "updated_at": self.created}
+
+    def check_batch(self, session: Session, rows: list[Row]) -> dict[int, Rejection]:
+        """Set-based checks against stored rows and the rest of the batch: index in batch -> rejection."""
+        return _taken_ids(session, self.model(session), rows, self.entity)
+
+    def model(self, session: Session) -> type:
+        raise NotImplementedError
+
+    def use(self, schema) -> None:
+        self.schema = schema
+        self.accepted = self.columns | self.output_only
+
+
+class PatientImport(EntityImport):
+    entity = "patient"
+
+    def __init__(self, now: datetime) -> None:
+        from encounter_cli.schemas import PatientCreate
+
+        super().__init__(now)
+        self.use(PatientCreate)
+
+    def model(self, session: Session) -> type:
+        return models_of(session).Patient
+
+    def check_batch(self, session: Session, rows: list[Row]) -> dict[int, Rejection]:
+        rejected = super().check_batch(session, rows)
+        patient = self.model(session)
+        emails = {row.values["email"] for i, row in enumerate(rows) if i not in rejected}
+        stored = set(session.scalars(select(patient.email).where(patient.email.in_(emails))))
+        first_line: dict[str, int] = {}
+        for i, row in enumerate(rows):
+            email = row.values["email"]
+            if i in rejected:
+                continue
+            if email in stored:
+                rejected[i] = Rejection(
+                    row.line, "email", "conflict", f'email: "{email}" is already used by another patient'
+                )
+            elif email in first_line:
+                message = f'email: "{email}" appears twice in the input (first at line {first_line[email]})'
+                rejected[i] = Rejection(row.line, "email", "conflict", message)
+            else:
+                first_line[email] = row.line
+        return rejected
+
+
+class DoctorImport(EntityImport):
+    entity = "doctor"
+
+    def __init__(self, now: datetime) -> None:
+        from encounter_cli.schemas import DoctorCreate
+
+        super().__init__(now)
+        self.use(DoctorCreate)
+
+    def model(self, session: Session) -> type:
+        return models_of(session).Doctor
+
+
+class AppointmentImport(EntityImport):
+    """Imported appointments are new bookings: every booking rule applies."""
+
+    entity = "appointment"
+    output_only = frozenset({"created_at", "updated_at", "end_time", "status", "cancelled_at", "cancellation_reason"})
+
+    def __init__(self, now: datetime, zone: ZoneInfo) -> None:
+        from encounter_cli.schemas import AppointmentCreate
+
+        super().__init__(now)
+        self.use(AppointmentCreate)
+        self.zone = zone
+        self.booked: dict[int, tuple[list[datetime], list[datetime]]] = {}  # doctor -> sorted starts, ends
+
+    def model(self, session: Session) -> type:
+        return models_of(session).Appointment
+
+    def prepare(self, record: dict[str, Any]) -> dict[str, Any]:
+        if (record.get("status") or "booked") != "booked":
+            raise InvalidInput("status", record["status"], "must be booked: an import makes new bookings")
+        for name in ("cancelled_at", "cancellation_reason"):
+            if record.get(name) is not None:
+                raise InvalidInput(name, record[name], "must be empty: an import makes new bookings")
+        if isinstance(record.get("start_time"), str):
+            record = {**record, "start_time": parse_when(record["start_time"], self.zone)}
+        return super().prepare(record)
+
+    def schema_values(self, data) -> dict[str, Any]:
+        if data.start_time <= self.now:
+            raise InvalidInput("start_time", data.start_time.isoformat(), "must be in the future")
+        values = super().schema_values(data)
+        end = data.start_time + timedelta(minutes=data.duration_minutes)
+        return {**values, "end_time": end, "status": "booked"}
+
+    def check_batch(self, session: Session, rows: list[Row]) -> dict[int, Rejection]:
+        m = models_of(session)
+        patient_ids = {row.values["patient_id"] for row in rows}
+        doctor_ids = sorted({row.values["doctor_id"] for row in rows})
+        known_patients = set(session.scalars(select(m.Patient.id).where(m.Patient.id.in_(patient_ids))))
+        # Locking the batch's doctors (in id order, so importers cannot deadlock each other)
+        # queues concurrent bookings for them until this transaction ends.
+        locked = (
+            select(m.Doctor.id, m.Doctor.is_active).where(m.Doctor.id.in_(doctor_ids)).order_by(m.Doctor.id)
+        ).with_for_update()
+        doctors = {doctor_id: active for doctor_id, active in session.execute(locked)}
+        self._load_booked(session, [d for d in doctors if d not in self.booked])
+        rejected = super().check_batch(session, rows)
+        for i, row in enumerate(rows):
+            if i not in rejected:
+                problem = self._booking_problem(row, known_patients, doctors)
+                if problem:
+                    rejected[i] = problem
+        return rejected
+
+    def forget_bookings(self) -> None:
+        """After a commit other writers may book: reload intervals from the database next batch."""
+        self.booked.clear()
+
+    def _booking_problem(self, row: Row, patients: set[int], doctors: dict[int, bool]) -> Rejection | None:
+        values, line = row.values, row.line
+        if values["patient_id"] not in patients:
+            return Rejection(line, "patient_id", "not_found", f"patient {values['patient_id']} does not exist")
+        doctor_id = values["doctor_id"]
+        if doctor_id not in doctors:
+            return Rejection(line, "doctor_id", "not_found", f"doctor {doctor_id} does not exist")
+        if not doctors[doctor_id]:
+            return Rejection(line, "doctor_id", "conflict", f"doctor {doctor_id} is inactive and cannot be booked")
+        starts, ends = self.booked[doctor_id]
+        start, end = values["start_time"], values["end_time"]
+        slot = bisect_left(starts, end)  # intervals are disjoint and sorted: only the one before can overlap
+        if slot and ends[slot - 1] > start:
+            taken = f"{starts[slot - 1].isoformat()} to {ends[slot - 1].isoformat()}"
+            return Rejection(line, "start_time", "conflict", f"doctor {doctor_id} is already booked from {taken}")
+        starts.insert(slot, start)
+        ends.insert(slot, end)
+        return None
+
+    def _load_booked(self, session: Session, doctor_ids: list[int]) -> None:
+        appointment = models_of(session).Appointment
+        for doctor_id in doctor_ids:
+            self.booked[doctor_id] = ([], [])
+        if not doctor_ids:
+            return
+        query = (
+            select(appointment.doctor_id, appointment.start_time, appointment.end_time)
+            .where(
+                appointment.doctor_id.in_(doctor_ids), appointment.status == "booked", appointment.end_time > self.now
+            )
+            .order_by(appointment.doctor_id, appointment.start_time)
+        )
+        for doctor_id, start, end in session.execute(query):
+            self.booked[doctor_id][0].append(start)
+            self.booked[doctor_id][1].append(end)
+
+
+def _taken_ids(session: Session, model: type, rows: list[Row], entity: str) -> dict[int, Rejection]:
+    """Rows whose given id is stored already or given twice."""
+    wanted = {row.values["id"] for row in rows if "id" in row.values}
+    stored = set(session.scalars(select(model.id).where(model.id.in_(wanted)))) if wanted else set()
+    seen: set[int] = set()
+    rejected = {}
+    for i, row in enumerate(rows):
+        wanted_id = row.values.get("id")
+        if wanted_id is None:
+            continue
+        if wanted_id in stored or wanted_id in seen:
+            rejected[i] = Rejection(row.line, "id", "conflict", f"{entity} id {wanted_id} is already taken")
+        seen.add(wanted_id)
+    return rejected
+
+
+def _bulk_insert(session: Session, model: type, rows: list[dict[str, Any]]) -> None:
+    """One Core executemany INSERT: much cheaper per row than ORM objects."""
+    keys = {attribute.key: attribute.columns[0].key for attribute in inspect(model).column_attrs}
+    session.execute(insert(model.__table__), [{keys[name]: value for name, value in row.items()} for row in rows])
+
+
+@dataclass
+class BatchResult:
+    read: int = 0
+    valid: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+    last_line: int = 0
+
+
+def import_batch(session: Session, importer: EntityImport, records: list[tuple[int, Record]]) -> BatchResult:
+    """Validate one batch of records and insert the good ones (the caller commits or rolls back)."""
+    result = BatchResult(read=len(records), last_line=records[-1][0])
+    rows = []
+    for line, record in records:
+        if isinstance(record, BadRecord):
+            result.rejected.append(Rejection(line, "record", "invalid", f"record {record.message}"))
+            continue
+        try:
+            rows.append(Row(line, importer.prepare(record)))
+        except EncounterError as error:
+            result.rejected.append(Rejection(line, getattr(error, "field", "record"), error.kind, error.message))
+    rejected = importer.check_batch(session, rows) if rows else {}
+    good = [row.values for i, row in enumerate(rows) if i not in rejected]
+    if good:
+        _bulk_insert(session, importer.model(session), good)
+    result.valid = len(good)
+    result.rejected += rejected.values()
+    result.rejected.sort(key=lambda rejection: rejection.line)
+    return result
+
+
+def run_import(
+    database: Database,
+    importer: EntityImport,
+    records: Iterator[tuple[int, Record]],
+    report: ImportReport,
+    *,
+    dry_run: bool = False,
+    skip_invalid: bool = False,
+    progress: Callable[[ImportReport], None] = lambda report: None,
+) -> ImportReport:
+    """Import everything `records` yields into `report`, which stays current if this is interrupted."""
+    batches = iter(lambda: list(islice(records, BATCH_ROWS)), [])
+    if skip_invalid and not dry_run:
+        for batch in batches:
+            result = database.run(lambda session, batch=batch: import_batch(session, importer, batch))
+            _merge(report, result, committed=True)
+            report.committed_through_line = result.last_line
+            if isinstance(importer, AppointmentImport):
+                importer.forget_bookings()
+            progress(report)
+        return report
+    try:
+        with database.session(write=True) as session:
+            for batch in batches:
+                _merge(report, import_batch(session, importer, batch), committed=False)
+                progress(report)
+            if dry_run or report.rejected:
+                raise _Discard
+            report.written = report.valid
+    except _Discard:
+        pass
+    return report
+
+
+class _Discard(Exception):
+    """Roll the import transaction back: a dry run, or all-or-nothing with a rejected row."""
+
+
+def _merge(report: ImportReport, result: BatchResult, committed: bool) -> None:
+    report.read += result.read
+    report.valid += result.valid
+    report.rejected += result.rejected
+    if committed:
+        report.written += result.valid
