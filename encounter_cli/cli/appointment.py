@@ -106,7 +106,7 @@ def list_(
     if where == services.AppointmentFilter():
         where = services.AppointmentFilter(start_from=parse_day("today", zone)[0], status="booked")
     with state(ctx).database().session() as session:
-        listing = services.list_appointments(session, where, limit, offset)
+        listing = services.list_appointments(session, where, output.page_size(fmt, limit), offset)
         output.print_many(
             (output.record(a, output.APPOINTMENT_FIELDS) for a in listing),
             fmt, zone, fields=output.APPOINTMENT_FIELDS, columns=output.APPOINTMENT_COLUMNS,

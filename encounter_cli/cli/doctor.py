@@ -65,7 +65,7 @@ def list_(
 
     zone = state(ctx).zone()
     with state(ctx).database().session() as session:
-        listing = services.list_doctors(session, active, specialization, limit, offset)
+        listing = services.list_doctors(session, active, specialization, output.page_size(fmt, limit), offset)
         output.print_many(
             (output.record(d, output.DOCTOR_FIELDS) for d in listing),
             fmt, zone, fields=output.DOCTOR_FIELDS, columns=output.DOCTOR_COLUMNS, title="Doctors",

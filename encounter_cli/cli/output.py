@@ -31,6 +31,11 @@ DOCTOR_COLUMNS = DOCTOR_FIELDS[:4]
 APPOINTMENT_COLUMNS = ("id", "start_time", "end_time", "doctor_id", "patient_id", "status", "reason")
 
 
+def page_size(fmt: OutputFormat, limit: int | None) -> int | None:
+    """Rows to fetch: a table shows one page (so its total can be counted after); machine formats stream all."""
+    return limit or (DEFAULT_TABLE_ROWS if fmt == OutputFormat.table else None)
+
+
 def record(obj: object, fields: tuple[str, ...]) -> dict:
     return {name: getattr(obj, name) for name in fields}
 

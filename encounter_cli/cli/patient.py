@@ -69,7 +69,7 @@ def list_(
 
     zone = state(ctx).zone()
     with state(ctx).database().session() as session:
-        listing = services.list_patients(session, search, limit, offset)
+        listing = services.list_patients(session, search, output.page_size(fmt, limit), offset)
         output.print_many(
             (output.record(p, output.PATIENT_FIELDS) for p in listing),
             fmt, zone, fields=output.PATIENT_FIELDS, columns=output.PATIENT_COLUMNS, title="Patients",
