@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from encounter_cli.cli import output
-from encounter_cli.cli.imports import DryRun, Format, SkipInvalid, Source, import_command
+from encounter_cli.cli.imports import add_import_command
 from encounter_cli.cli.options import Limit, Offset, Output, OutputFormat, RecordId
 from encounter_cli.cli.state import state
 
@@ -146,17 +146,4 @@ def cancel(
     _show(ctx, appointment, fmt)
 
 
-@app.command("import")
-def import_(
-    ctx: typer.Context,
-    source: Source,
-    fmt: Format = None,
-    dry_run: DryRun = False,
-    skip_invalid: SkipInvalid = False,
-    output_format: Output = OutputFormat.table,
-) -> None:
-    """Import appointments from CSV, JSON or NDJSON; all-or-nothing unless --skip-invalid.
-
-    Example: encounter appointment import week.csv --skip-invalid -o json
-    """
-    import_command(ctx, "appointment", source, fmt, dry_run, skip_invalid, output_format)
+add_import_command(app, "appointment", example="encounter appointment import week.csv --skip-invalid -o json")

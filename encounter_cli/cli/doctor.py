@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from encounter_cli.cli import output
-from encounter_cli.cli.imports import DryRun, Format, SkipInvalid, Source, import_command
+from encounter_cli.cli.imports import add_import_command
 from encounter_cli.cli.options import Limit, Offset, Output, OutputFormat, RecordId
 from encounter_cli.cli.state import state
 
@@ -115,17 +115,4 @@ def activate(ctx: typer.Context, doctor_id: RecordId, fmt: Output = OutputFormat
     _set_active(ctx, doctor_id, True, fmt)
 
 
-@app.command("import")
-def import_(
-    ctx: typer.Context,
-    source: Source,
-    fmt: Format = None,
-    dry_run: DryRun = False,
-    skip_invalid: SkipInvalid = False,
-    output_format: Output = OutputFormat.table,
-) -> None:
-    """Import doctors from CSV, JSON or NDJSON; all-or-nothing unless --skip-invalid.
-
-    Example: encounter doctor import doctors.ndjson
-    """
-    import_command(ctx, "doctor", source, fmt, dry_run, skip_invalid, output_format)
+add_import_command(app, "doctor", example="encounter doctor import doctors.ndjson")

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from encounter_cli.cli.options import OutputFormat
+from encounter_cli.cli.options import Output, OutputFormat
 from encounter_cli.cli.state import state
 
 if TYPE_CHECKING:
@@ -31,6 +31,26 @@ Format = Annotated[
 ]
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Validate every row; write nothing.")]
 SkipInvalid = Annotated[bool, typer.Option("--skip-invalid", help="Write the good rows; report the bad ones.")]
+
+
+def add_import_command(app: typer.Typer, entity: str, example: str) -> None:
+    """Register `encounter ENTITY import`: the same options and report for every entity."""
+
+    def import_(
+        ctx: typer.Context,
+        source: Source,
+        fmt: Format = None,
+        dry_run: DryRun = False,
+        skip_invalid: SkipInvalid = False,
+        output_format: Output = OutputFormat.table,
+    ) -> None:
+        import_command(ctx, entity, source, fmt, dry_run, skip_invalid, output_format)
+
+    import_.__doc__ = f"""Import {entity}s from CSV, JSON or NDJSON; all-or-nothing unless --skip-invalid.
+
+    Example: {example}
+    """
+    app.command("import")(import_)
 
 
 def import_command(

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from encounter_cli.cli import output
-from encounter_cli.cli.imports import DryRun, Format, SkipInvalid, Source, import_command
+from encounter_cli.cli.imports import add_import_command
 from encounter_cli.cli.options import Limit, Offset, Output, OutputFormat, RecordId
 from encounter_cli.cli.state import state
 
@@ -112,17 +112,4 @@ def update(
     _show(ctx, patient, fmt)
 
 
-@app.command("import")
-def import_(
-    ctx: typer.Context,
-    source: Source,
-    fmt: Format = None,
-    dry_run: DryRun = False,
-    skip_invalid: SkipInvalid = False,
-    output_format: Output = OutputFormat.table,
-) -> None:
-    """Import patients from CSV, JSON or NDJSON; all-or-nothing unless --skip-invalid.
-
-    Example: encounter patient import patients.csv --dry-run
-    """
-    import_command(ctx, "patient", source, fmt, dry_run, skip_invalid, output_format)
+add_import_command(app, "patient", example="encounter patient import patients.csv --dry-run")

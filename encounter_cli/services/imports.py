@@ -70,20 +70,17 @@ class Row:
 class EntityImport:
     """What differs between entities: accepted columns, per-row and per-batch checks."""
 
-    entity = ""
-    schema: Any = None
+    entity = ""  # also names the model (capitalised) and the input schema (+ "Create")
     output_only: frozenset[str] = frozenset({"created_at", "updated_at"})
 
     def __init__(self, now: datetime) -> None:
-        from encounter_cli.schemas import parse
+        from encounter_cli import schemas
 
         self.now = now
         self.created = stamp(now)
-        self.parse = lambda given: parse(self.schema, given)
-
-    @property
-    def columns(self) -> frozenset[str]:
-        return frozenset(self.schema.model_fields)
+        self.schema = getattr(schemas, f"{self.entity.capitalize()}Create")
+        self.parse = lambda given: schemas.parse(self.schema, given)
+        self.accepted = frozenset(self.schema.model_fields) | self.output_only
 
     def check_columns(self, names: Iterable[str]) -> None:
         """A column the entity does not have is an error for the whole file, not silently dropped."""
@@ -110,24 +107,11 @@ class EntityImport:
         return _taken_ids(session, self.model(session), rows, self.entity)
 
     def model(self, session: Session) -> type:
-        raise NotImplementedError
-
-    def use(self, schema) -> None:
-        self.schema = schema
-        self.accepted = self.columns | self.output_only
+        return getattr(models_of(session), self.entity.capitalize())
 
 
 class PatientImport(EntityImport):
     entity = "patient"
-
-    def __init__(self, now: datetime) -> None:
-        from encounter_cli.schemas import PatientCreate
-
-        super().__init__(now)
-        self.use(PatientCreate)
-
-    def model(self, session: Session) -> type:
-        return models_of(session).Patient
 
     def check_batch(self, session: Session, rows: list[Row]) -> dict[int, Rejection]:
         rejected = super().check_batch(session, rows)
@@ -154,15 +138,6 @@ class PatientImport(EntityImport):
 class DoctorImport(EntityImport):
     entity = "doctor"
 
-    def __init__(self, now: datetime) -> None:
-        from encounter_cli.schemas import DoctorCreate
-
-        super().__init__(now)
-        self.use(DoctorCreate)
-
-    def model(self, session: Session) -> type:
-        return models_of(session).Doctor
-
 
 class AppointmentImport(EntityImport):
     """Imported appointments are new bookings: every booking rule applies."""
@@ -171,15 +146,9 @@ class AppointmentImport(EntityImport):
     output_only = frozenset({"created_at", "updated_at", "end_time", "status", "cancelled_at", "cancellation_reason"})
 
     def __init__(self, now: datetime, zone: ZoneInfo) -> None:
-        from encounter_cli.schemas import AppointmentCreate
-
         super().__init__(now)
-        self.use(AppointmentCreate)
         self.zone = zone
         self.booked: dict[int, tuple[list[datetime], list[datetime]]] = {}  # doctor -> sorted starts, ends
-
-    def model(self, session: Session) -> type:
-        return models_of(session).Appointment
 
     def prepare(self, record: dict[str, Any]) -> dict[str, Any]:
         if (record.get("status") or "booked") != "booked":
