@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
+import os
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,11 +27,22 @@ class EncounterGroup(TyperGroup):
             return super().invoke(ctx)
         except FRAMEWORK_EXCEPTIONS:
             raise
+        except BrokenPipeError:
+            # The reader stopped early (`encounter patient list -o csv | head`): finish quietly, as shell tools do.
+            _silence_stdout()
+            raise typer.Exit(0) from None
         except (Exception, KeyboardInterrupt) as error:
             state: AppState | None = ctx.obj
             json_errors = ctx.meta.get(OUTPUT_META_KEY) == OutputFormat.json
             status = report(error, json_errors=json_errors, debug=bool(state and state.debug))
             raise typer.Exit(int(status)) from None
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+    # Without a real file descriptor (CliRunner's buffer) there is no pipe to flush to anyway.
+    with contextlib.suppress(OSError, ValueError, io.UnsupportedOperation):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 app = typer.Typer(

@@ -91,3 +91,22 @@ def test_internal_error_is_1_with_a_hint_and_traceback_only_with_debug(cli, monk
 def test_debug_shows_the_traceback_of_expected_errors_too(cli):
     result = cli("--debug", "patient", "show", "3", expect=4)
     assert "Traceback" in result.stderr and "NotFound" in result.stderr
+
+
+def test_a_reader_that_stops_early_ends_the_export_quietly(run_cli, tmp_path):
+    """`encounter patient list -o csv | head -1` must not print a traceback or an internal error."""
+    import os
+    import subprocess
+    import sys
+
+    rows = "\n".join(f"P{n},Pipe,p{n}@example.org" for n in range(3000))
+    (tmp_path / "p.csv").write_text("first_name,last_name,email\n" + rows + "\n")
+    url = f"sqlite:///{tmp_path / 'pipe.db'}"
+    run_cli("--db", url, "patient", "import", str(tmp_path / "p.csv"))
+    env = {**os.environ, "XDG_DATA_HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path), "ENCOUNTER_TIMEZONE": "UTC"}
+    command = [sys.executable, "-m", "encounter_cli", "--db", url, "patient", "list", "-o", "csv"]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout.readline().startswith(b"id,first_name")
+    process.stdout.close()  # like `head -1`
+    assert process.wait(timeout=60) == 0
+    assert process.stderr.read() == b""
