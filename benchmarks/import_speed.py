@@ -12,6 +12,7 @@ Targets (issue 4), each a whole command's wall time, start-up included:
      (ENCOUNTER_BENCH_MYSQL_URL, default mysql+pymysql://root@127.0.0.1:3306/encounter_bench,
      a database this script drops and recreates).
   4. 1,000,000 patients: peak memory (max RSS) of the import process < 200 MB.
+  5. (no target) exporting them with `patient list -o ndjson`: time to the first row, peak memory.
 """
 
 from __future__ import annotations
@@ -76,6 +77,17 @@ def timed(command: list[str], env: dict[str, str]) -> tuple[float, int]:
     return elapsed, usage.ru_maxrss
 
 
+def stream_timing(command: list[str], env: dict[str, str]) -> tuple[float, float, int, int]:
+    """Seconds to the first output line and to the end, line count, peak RSS (kB)."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE)
+    process.stdout.readline()
+    first = time.perf_counter() - started
+    lines = 1 + sum(1 for _ in process.stdout)
+    _, _, usage = os.wait4(process.pid, 0)
+    return first, time.perf_counter() - started, lines, usage.ru_maxrss
+
+
 def fresh_mysql(url: str) -> None:
     import pymysql
     from sqlalchemy.engine import make_url
@@ -128,6 +140,10 @@ def main() -> None:
                                       str(million)], env)  # fmt: skip
             print(f"4. 1,000,000 patients -> SQLite: {seconds:.1f} s, peak RSS {peak_kb / 1024:.0f} MB"
                   " (target < 200 MB)")  # fmt: skip
+            export = [encounter, "--db", f"sqlite:///{work / 'million.db'}", "patient", "list", "-o", "ndjson"]
+            first_line, total, lines, peak_kb = stream_timing(export, env)
+            print(f"5. export of 1,000,000 patients as NDJSON: first row after {first_line * 1000:.0f} ms,"
+                  f" {lines:,} rows in {total:.1f} s, peak RSS {peak_kb / 1024:.0f} MB")  # fmt: skip
 
 
 if __name__ == "__main__":
