@@ -37,14 +37,8 @@ class BadRecord:
 Record = dict[str, Any] | BadRecord
 
 
-def format_for(path: str, given: str | None) -> str:
-    """The input format: `--format`, else the file extension."""
-    if given:
-        return given
-    for extension, fmt in EXTENSIONS.items():
-        if path.lower().endswith(extension):
-            return fmt
-    raise InvalidInput("format", None, f"cannot be told from {path!r}; give --format csv, json or ndjson")
+def format_from_extension(path: str) -> str | None:
+    return next((fmt for extension, fmt in EXTENSIONS.items() if path.lower().endswith(extension)), None)
 
 
 def read_records(
@@ -69,8 +63,9 @@ def _read_csv(stream: BinaryIO, check_header: Callable[[list[str]], None]) -> It
         if header is None:
             raise InvalidInput("file", None, "is empty: a CSV import needs a header row")
         header = [name.strip() for name in header]
-        if len(set(header)) != len(header):
-            raise InvalidInput("header", ",".join(header), "names a column twice")
+        repeated = next((name for name in header if header.count(name) > 1), None)
+        if repeated is not None:
+            raise InvalidInput("header", repeated, "names a column twice")
         check_header(header)
         line = reader.line_num + 1
         for fields in reader:
@@ -98,6 +93,8 @@ def _object(text: str) -> Record:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
         return BadRecord(f"is not valid JSON ({exc.msg})")
+    except (ValueError, RecursionError):  # a number of thousands of digits, or absurd nesting
+        return BadRecord("is not a usable JSON value (too deeply nested or a number too long)")
     if not isinstance(value, dict):
         return BadRecord(f"is not a JSON object but {type(value).__name__}")
     return value
@@ -143,10 +140,17 @@ def _read_json_array(stream: BinaryIO) -> Iterator[tuple[int, Record]]:
             except json.JSONDecodeError as exc:
                 if exhausted or not more():
                     raise InvalidInput("file", None, f"is not valid JSON at element {element} ({exc.msg})") from None
+            except (ValueError, RecursionError):
+                raise InvalidInput(
+                    "file", None, f"has an unusable value at element {element} (too deeply nested or a number too long)"
+                ) from None
         position = end
         yield element, value if isinstance(value, dict) else BadRecord("is not a JSON object")
         separator = skip_space()
         if separator == "]":
+            position += 1
+            if skip_space():
+                raise InvalidInput("file", None, "has data after the closing ']' of the JSON array")
             return
         if separator != ",":
             raise InvalidInput("file", None, f"is not valid JSON after element {element} (expected ',' or ']')")
@@ -160,6 +164,6 @@ def _decoding_guard(line: Callable[[], int]) -> Iterator[None]:
     try:
         yield
     except UnicodeDecodeError as error:
-        raise InvalidInput("file", None, f"is not UTF-8 text near line {line() + 1} ({error.reason})") from None
+        raise InvalidInput("file", None, f"is not UTF-8 text ({error.reason})") from None
     except csv.Error as error:
         raise InvalidInput("file", None, f"cannot be read as CSV at line {line()}: {error}") from None

@@ -22,6 +22,7 @@ PHONE_PATTERN = re.compile(r"[0-9 +\-()]{7,20}")
 # RFC 5322 dot-atom with ASCII atext: what email-validator accepts unquoted and leaves unchanged.
 ASCII_DOT_ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
 MIN_DURATION, MAX_DURATION = 15, 180
+MAX_ID = 2**31 - 1  # the id columns are INTEGER on every database
 # Control characters and line/paragraph separators break tables and CSV;
 # bidirectional overrides can make a name display as another one.
 FORBIDDEN_CATEGORIES = {"Cc", "Zl", "Zp"}
@@ -113,8 +114,8 @@ def _optional_text(limit: int):
 
 
 def _positive(value: int) -> int:
-    if value < 1:
-        raise ValueError("must be a positive whole number")
+    if not 1 <= value <= MAX_ID:
+        raise ValueError(f"must be a whole number from 1 to {MAX_ID}")
     return value
 
 

@@ -59,7 +59,7 @@ def import_command(
     """Run one import and report it; exit 3/4/5 when any row was rejected."""
     from encounter_cli import readers
     from encounter_cli.clinic_time import now_utc
-    from encounter_cli.errors import RowsRejected
+    from encounter_cli.errors import EncounterError, InvalidInput, RowsRejected
     from encounter_cli.services import imports
 
     app_state = state(ctx)
@@ -70,16 +70,21 @@ def import_command(
         "doctor": lambda: imports.DoctorImport(now),
         "appointment": lambda: imports.AppointmentImport(now, app_state.zone()),
     }[entity]()
-    input_format = readers.format_for(source, fmt.value if fmt else None)
     report = imports.ImportReport()
     with _opened(source) as stream, _progress() as progress:
+        input_format = fmt.value if fmt else readers.format_from_extension(source)
+        if input_format is None:
+            raise typer.BadParameter(
+                f"cannot tell the format of {source}; give csv, json or ndjson", param_hint="--format"
+            )
         try:
             records = readers.read_records(stream, input_format, importer.check_columns)
             imports.run_import(
                 database, importer, records, report, dry_run=dry_run, skip_invalid=skip_invalid, progress=progress
             )
-        except BaseException:
-            _summarise(report, dry_run, skip_invalid, interrupted=True)
+        except (KeyboardInterrupt, EncounterError) as error:
+            if report.read or not isinstance(error, InvalidInput):  # say how far it got, unless nothing was read
+                _summarise(report, dry_run, skip_invalid, interrupted=True)
             raise
     _summarise(report, dry_run, skip_invalid, interrupted=False)
     if output in (OutputFormat.json, OutputFormat.ndjson):

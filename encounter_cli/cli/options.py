@@ -36,4 +36,5 @@ Output = Annotated[
 ]
 Limit = Annotated[int | None, typer.Option("--limit", min=1, help="Return at most N rows.")]
 Offset = Annotated[int, typer.Option("--offset", min=0, help="Skip the first N rows.")]
-RecordId = Annotated[int, typer.Argument(help="Record id.", show_default=False)]
+MAX_ID = 2**31 - 1  # INTEGER columns; a larger number cannot name a record
+RecordId = Annotated[int, typer.Argument(help="Record id.", show_default=False, min=1, max=MAX_ID)]

@@ -19,11 +19,11 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from itertools import islice
+from itertools import groupby, islice
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, inspect, select
+from sqlalchemy import func, insert, inspect, select
 from sqlalchemy.orm import Session
 
 from encounter_cli.clinic_time import parse_when
@@ -100,7 +100,11 @@ class EntityImport:
         return self.schema_values(self.parse(given))
 
     def schema_values(self, data) -> dict[str, Any]:
-        return {**data.model_dump(exclude_none=True), "created_at": self.created, "updated_at": self.created}
+        """Every column, empty ones as None (a bulk INSERT takes its columns from the rows); no id means new."""
+        values = {**data.model_dump(), "created_at": self.created, "updated_at": self.created}
+        if values["id"] is None:
+            del values["id"]
+        return values
 
     def check_batch(self, session: Session, rows: list[Row]) -> dict[int, Rejection]:
         """Set-based checks against stored rows and the rest of the batch: index in batch -> rejection."""
@@ -112,21 +116,29 @@ class EntityImport:
 
 class PatientImport(EntityImport):
     entity = "patient"
+    stored_before: int | None = None  # highest patient id before this import wrote anything
+
+    def _mine(self, patient_id: int, created: datetime) -> bool:
+        """Was this stored row written by an earlier batch of this import? (New ids, this run's timestamp.)"""
+        return patient_id > self.stored_before and created == self.created
 
     def check_batch(self, session: Session, rows: list[Row]) -> dict[int, Rejection]:
         rejected = super().check_batch(session, rows)
         patient = self.model(session)
         emails = {row.values["email"] for i, row in enumerate(rows) if i not in rejected}
-        stored = set(session.scalars(select(patient.email).where(patient.email.in_(emails))))
+        if self.stored_before is None:
+            self.stored_before = session.scalar(select(func.max(patient.id))) or 0
+        query = select(patient.email, patient.id, patient.created_at).where(patient.email.in_(emails))
+        stored = {email: self._mine(patient_id, created) for email, patient_id, created in session.execute(query)}
         first_line: dict[str, int] = {}
         for i, row in enumerate(rows):
             email = row.values["email"]
             if i in rejected:
                 continue
             if email in stored:
-                rejected[i] = Rejection(
-                    row.line, "email", "conflict", f'email: "{email}" is already used by another patient'
-                )
+                owner = "an earlier row of this input" if stored[email] else "another patient"
+                message = f'email: "{email}" is already used by {owner}'
+                rejected[i] = Rejection(row.line, "email", "conflict", message)
             elif email in first_line:
                 message = f'email: "{email}" appears twice in the input (first at line {first_line[email]})'
                 rejected[i] = Rejection(row.line, "email", "conflict", message)
@@ -247,7 +259,9 @@ def _taken_ids(session: Session, model: type, rows: list[Row], entity: str) -> d
 def _bulk_insert(session: Session, model: type, rows: list[dict[str, Any]]) -> None:
     """One Core executemany INSERT: much cheaper per row than ORM objects."""
     keys = {attribute.key: attribute.columns[0].key for attribute in inspect(model).column_attrs}
-    session.execute(insert(model.__table__), [{keys[name]: value for name, value in row.items()} for row in rows])
+    # Rows with and without an explicit id need different column lists: one INSERT per run of each.
+    for _, run in groupby(rows, key=lambda row: "id" in row):
+        session.execute(insert(model.__table__), [{keys[name]: value for name, value in row.items()} for row in run])
 
 
 @dataclass
