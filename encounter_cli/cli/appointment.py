@@ -89,20 +89,13 @@ def list_(
     from encounter_cli.clinic_time import parse_day, parse_when
 
     zone = state(ctx).zone()
-    where = services.AppointmentFilter(
-        start_from=parse_when(start_from, zone, "from") if start_from else None,
-        start_before=parse_when(start_to, zone, "to") if start_to else None,
-        doctor_id=doctor_id,
-        patient_id=patient_id,
-        status=status.value if status else None,
-    )
-    if day is not None:
-        first, last = parse_day(day, zone)
-        where = services.AppointmentFilter(
-            start_from=max(first, where.start_from or first),
-            start_before=min(last, where.start_before or last),
-            doctor_id=doctor_id, patient_id=patient_id, status=where.status,
-        )  # fmt: skip
+    first = parse_when(start_from, zone, "from") if start_from else None
+    before = parse_when(start_to, zone, "to") if start_to else None
+    if day is not None:  # --date narrows --from/--to to that clinic day
+        day_start, day_end = parse_day(day, zone)
+        first, before = max(day_start, first or day_start), min(day_end, before or day_end)
+    status_value = status.value if status else None
+    where = services.AppointmentFilter(first, before, doctor_id, patient_id, status_value)
     if where == services.AppointmentFilter():
         where = services.AppointmentFilter(start_from=parse_day("today", zone)[0], status="booked")
     with state(ctx).database().session() as session:
