@@ -20,7 +20,8 @@ OFFSET_HINT = "give an explicit UTC offset, e.g. 2026-03-08T02:30-05:00"
 
 def load_zone(name: str) -> ZoneInfo:
     """The clinic zone: the configured IANA name, else the system's zone."""
-    name = name or system_zone_name()
+    if not name:
+        return system_zone()
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
@@ -30,19 +31,35 @@ def load_zone(name: str) -> ZoneInfo:
         ) from None
 
 
-def system_zone_name() -> str:
-    """Best-effort IANA name of the system zone (TZ, /etc/localtime, /etc/timezone)."""
-    if os.environ.get("TZ"):
-        return os.environ["TZ"].lstrip(":")
-    localtime = Path("/etc/localtime")
-    if localtime.is_symlink():
-        target = str(localtime.resolve())
-        if "zoneinfo/" in target:
-            return target.split("zoneinfo/", 1)[1]
-    timezone_file = Path("/etc/timezone")
-    if timezone_file.is_file():
-        return timezone_file.read_text().strip() or "UTC"
-    return "UTC"
+def system_zone() -> ZoneInfo:
+    """Best effort, never failing: TZ (a name or a zoneinfo file), else /etc/localtime, else UTC.
+
+    TZ may hold what ZoneInfo cannot read (POSIX rules like "CET-1CEST"); then the
+    machine's /etc/localtime is the better guess than an error nobody configured.
+    """
+    tz = os.environ.get("TZ", "").lstrip(":")
+    for candidate in (tz, "/etc/localtime"):
+        zone = _zone_from(candidate) if candidate else None
+        if zone is not None:
+            return zone
+    return ZoneInfo("UTC")
+
+
+def _zone_from(name_or_path: str) -> ZoneInfo | None:
+    path = Path(name_or_path)
+    if not path.is_absolute():
+        try:
+            return ZoneInfo(name_or_path)
+        except (ZoneInfoNotFoundError, ValueError):
+            return None
+    target = str(path.resolve())
+    if "zoneinfo/" in target:  # a link into the zone database names the zone
+        return _zone_from(target.split("zoneinfo/", 1)[1])
+    try:
+        with path.open("rb") as handle:
+            return ZoneInfo.from_file(handle, key=path.name)
+    except (OSError, ValueError):
+        return None
 
 
 def now_utc() -> datetime:

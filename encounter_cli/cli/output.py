@@ -15,6 +15,7 @@ from itertools import islice
 from zoneinfo import ZoneInfo
 
 from encounter_cli.cli.options import OutputFormat
+from encounter_cli.clinic_time import show, show_short
 
 DEFAULT_TABLE_ROWS = 100
 PIPED_TABLE_WIDTH = 160
@@ -94,7 +95,7 @@ def _machine(item: dict, zone: ZoneInfo) -> dict:
 
 def _machine_value(value: object, zone: ZoneInfo) -> object:
     if isinstance(value, datetime):
-        return value.astimezone(zone).isoformat()
+        return show(value, zone)
     if isinstance(value, date):
         return value.isoformat()
     return value
@@ -114,7 +115,7 @@ def _table_value(value: object, zone: ZoneInfo) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, datetime):
-        return value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+        return show_short(value, zone)
     if isinstance(value, date):
         return value.isoformat()
     return str(value)
@@ -125,7 +126,9 @@ def _console():
 
     # When piped, a fixed wide layout keeps each row on one line and drops colour.
     terminal = sys.stdout.isatty()
-    return Console(file=sys.stdout, width=None if terminal else PIPED_TABLE_WIDTH, highlight=False)
+    # Stored text is data, never Rich markup or :emoji: codes: "[/b]" in a name must print as typed.
+    width = None if terminal else PIPED_TABLE_WIDTH
+    return Console(file=sys.stdout, width=width, markup=False, emoji=False, highlight=False)
 
 
 def _print_table(items: list[dict], columns: tuple[str, ...], zone: ZoneInfo, title: str) -> None:

@@ -22,6 +22,7 @@ class AppState:
     debug: bool = False
     _settings: Settings | None = field(default=None, repr=False)
     _database: Database | None = field(default=None, repr=False)
+    _zone: ZoneInfo | None = field(default=None, repr=False)
 
     def settings(self) -> Settings:
         if self._settings is None:
@@ -34,13 +35,16 @@ class AppState:
         if self._database is None:
             from encounter_cli.db import Database
 
+            self.zone()  # a bad time zone must stop a command before it writes, not after
             self._database = Database(self.settings())
         return self._database
 
     def zone(self) -> ZoneInfo:
-        from encounter_cli.clinic_time import load_zone
+        if self._zone is None:
+            from encounter_cli.clinic_time import load_zone
 
-        return load_zone(self.settings().timezone)
+            self._zone = load_zone(self.settings().timezone)
+        return self._zone
 
     def close(self) -> None:
         if self._database is not None:

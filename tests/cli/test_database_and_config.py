@@ -50,6 +50,13 @@ def test_config_errors_exit_6(run_cli, tmp_path):
     run_cli("patient", "list", env={"ENCOUNTER_TIMEZONE": "Mars/Olympus"}, expect=6)
 
 
+def test_a_bad_time_zone_stops_a_write_before_it_happens(run_cli, tmp_path):
+    url = f"sqlite:///{tmp_path / 'zone.db'}"
+    add = ("--db", url, "patient", "add", "--first-name", "A", "--last-name", "B", "--email", "a@example.org")
+    run_cli(*add, env={"ENCOUNTER_TIMEZONE": "Mars/Olympus"}, expect=6)
+    assert json_out(run_cli("--db", url, "patient", "list", "-o", "json")) == []
+
+
 def test_table_prefix_makes_camel_case_tables(run_cli, db_url, prefixed):
     out = run_cli(*prefixed, "db", "init").stdout
     assert "scratchPatients" in out and "scratchDoctors" in out and "scratchAppointments" in out

@@ -159,3 +159,13 @@ def test_output_format_from_environment(cli):
     add_patients(cli, 1)
     assert json_out(cli("patient", "list", env={"ENCOUNTER_OUTPUT": "json"}))[0]["id"] == 1
     cli("patient", "list", "-o", "xml", expect=2)
+
+
+@pytest.mark.parametrize(
+    "name", ["Ada [/b]", "[bold red]Lovelace", "[link=https://x.example]Smith", "Dr :thumbs_up: Who"]
+)
+def test_rich_markup_in_stored_text_prints_as_typed(cli, name):
+    """Stored text is data: tables must neither crash on brackets nor turn them into styles or emoji."""
+    cli("patient", "add", "--first-name", name, "--last-name", "X", "--email", "m@example.org")
+    assert name in cli("patient", "show", "1").stdout
+    assert name in cli("patient", "list").stdout

@@ -202,11 +202,25 @@ def test_load_zone_with_an_iana_name(name):
     assert load_zone(name).key == name
 
 
-@pytest.mark.parametrize(("tz", "expected"), [("Asia/Tokyo", "Asia/Tokyo"), (":Europe/Paris", "Europe/Paris")])
+@pytest.mark.parametrize(
+    ("tz", "expected"),
+    [
+        ("Asia/Tokyo", "Asia/Tokyo"),
+        (":Europe/Paris", "Europe/Paris"),
+        (":/usr/share/zoneinfo/Asia/Kolkata", "Asia/Kolkata"),  # a path, as systemd and containers set it
+    ],
+)
 def test_empty_zone_name_falls_back_to_the_system_zone(monkeypatch, tz, expected):
     monkeypatch.setenv("TZ", tz)
-    assert clinic_time.system_zone_name() == expected
     assert load_zone("").key == expected
+
+
+@pytest.mark.parametrize("tz", ["CET-1CEST,M3.5.0,M10.5.0/3", "UTC0", ":/no/such/file"])
+def test_a_system_tz_zoneinfo_cannot_read_falls_back_instead_of_failing(monkeypatch, tz):
+    """Nobody configured it, so it must not stop the tool: /etc/localtime, else UTC."""
+    monkeypatch.setenv("TZ", tz)
+    machine = clinic_time._zone_from("/etc/localtime") or clinic_time.ZoneInfo("UTC")
+    assert load_zone("").key == machine.key
 
 
 def test_show_uses_the_clinic_offset():
