@@ -43,8 +43,8 @@ def report(error: BaseException, *, json_errors: bool, debug: bool) -> ExitStatu
     if debug:
         traceback.print_exception(error, file=sys.stderr)
     if isinstance(error, KeyboardInterrupt):
-        status, kind, message, hint, details = ExitStatus.INTERRUPTED, "interrupted", "interrupted", None, {}
-        message = "interrupted; nothing was written by the unfinished command"
+        message = "interrupted; the unfinished transaction was rolled back"
+        status, kind, hint, details = ExitStatus.INTERRUPTED, "interrupted", None, {}
     elif isinstance(error, EncounterError):
         status, kind, message, hint, details = exit_status(error), error.kind, error.message, error.hint, error.details
     else:

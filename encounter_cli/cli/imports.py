@@ -59,7 +59,7 @@ def import_command(
     """Run one import and report it; exit 3/4/5 when any row was rejected."""
     from encounter_cli import readers
     from encounter_cli.clinic_time import now_utc
-    from encounter_cli.errors import EncounterError, InvalidInput, RowsRejected
+    from encounter_cli.errors import EncounterError, RowsRejected
     from encounter_cli.services import imports
 
     app_state = state(ctx)
@@ -83,13 +83,10 @@ def import_command(
                 database, importer, records, report, dry_run=dry_run, skip_invalid=skip_invalid, progress=progress
             )
         except (KeyboardInterrupt, EncounterError) as error:
-            if report.read or not isinstance(error, InvalidInput):  # say how far it got, unless nothing was read
-                _summarise(report, dry_run, skip_invalid, interrupted=True)
+            if report.read or isinstance(error, KeyboardInterrupt):  # say how far it got, if it got anywhere
+                _report(report, output, dry_run, skip_invalid, interrupted=True)
             raise
-    _summarise(report, dry_run, skip_invalid, interrupted=False)
-    if output in (OutputFormat.json, OutputFormat.ndjson):
-        body = {"read": report.read, "written": report.written, "rejected": [asdict(r) for r in report.rejected]}
-        print(json.dumps({**body, "valid": report.valid, "dry_run": dry_run}, ensure_ascii=False))
+    _report(report, output, dry_run, skip_invalid, interrupted=False)
     if report.rejected:
         raise RowsRejected(report.worst(), len(report.rejected), report.read)
 
@@ -99,10 +96,11 @@ def _opened(source: str):
     if source == "-":
         yield sys.stdin.buffer
         return
-    path = Path(source)
-    if not path.is_file():
-        raise typer.BadParameter(f"{source} is not a readable file", param_hint="FILE")
-    with path.open("rb") as stream:
+    try:
+        stream = Path(source).open("rb")  # noqa: SIM115 - closed by the with-block below
+    except OSError as exc:  # missing, a directory, no permission
+        raise typer.BadParameter(f"{source} is not a readable file ({exc.strerror})", param_hint="FILE") from None
+    with stream:
         yield stream
 
 
@@ -119,6 +117,14 @@ def _progress():
     with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task("import", total=None)
         yield lambda report: bar.update(task, completed=report.read)
+
+
+def _report(report: ImportReport, output, dry_run: bool, skip_invalid: bool, interrupted: bool) -> None:
+    """The summary on stderr; with -o json (or ndjson) also the JSON report on stdout, even when stopped early."""
+    _summarise(report, dry_run, skip_invalid, interrupted)
+    if output in (OutputFormat.json, OutputFormat.ndjson):
+        body = {"read": report.read, "written": report.written, "rejected": [asdict(r) for r in report.rejected]}
+        print(json.dumps({**body, "valid": report.valid, "dry_run": dry_run}, ensure_ascii=False))
 
 
 def _summarise(report: ImportReport, dry_run: bool, skip_invalid: bool, interrupted: bool) -> None:

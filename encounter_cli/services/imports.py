@@ -9,8 +9,13 @@ bulk INSERT per batch.
 Rows are inserted even in all-or-nothing mode while later rows are still
 being read: the database then finds duplicates of earlier batches like any
 stored row, and the transaction is simply rolled back at the end if any row
-failed (or on --dry-run). With --skip-invalid each batch is its own
-transaction, so an interruption leaves whole batches only.
+failed. A --dry-run inserts nothing (a rolled-back INSERT still uses up MySQL
+AUTO_INCREMENT values); the importer remembers accepted keys instead. With
+--skip-invalid each batch is its own transaction, so an interruption leaves
+whole batches only.
+
+Unlike the single-record services, `run_import` opens its own transactions
+(one, or one per batch), because how it commits is part of the import's rules.
 """
 
 from __future__ import annotations
@@ -24,10 +29,11 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, inspect, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from encounter_cli.clinic_time import parse_when
-from encounter_cli.errors import EncounterError, InvalidInput
+from encounter_cli.errors import DatabaseBusy, EncounterError, InvalidInput
 from encounter_cli.models import models_of
 from encounter_cli.readers import BadRecord, Record
 from encounter_cli.services.common import stamp
@@ -36,6 +42,7 @@ if TYPE_CHECKING:
     from encounter_cli.db import Database
 
 BATCH_ROWS = 5000
+INSERT_ATTEMPTS = 3
 EXIT_ORDER = ("invalid", "not_found", "conflict")  # the first kind present decides the exit code
 
 
@@ -81,6 +88,7 @@ class EntityImport:
         self.schema = getattr(schemas, f"{self.entity.capitalize()}Create")
         self.parse = lambda given: schemas.parse(self.schema, given)
         self.accepted = frozenset(self.schema.model_fields) | self.output_only
+        self.earlier_ids: set[int] = set()  # filled by `remember` on a dry run only
 
     def check_columns(self, names: Iterable[str]) -> None:
         """A column the entity does not have is an error for the whole file, not silently dropped."""
@@ -108,15 +116,30 @@ class EntityImport:
 
     def check_batch(self, session: Session, rows: list[Row]) -> dict[int, Rejection]:
         """Set-based checks against stored rows and the rest of the batch: index in batch -> rejection."""
-        return _taken_ids(session, self.model(session), rows, self.entity)
+        return _taken_ids(session, self, rows)
 
     def model(self, session: Session) -> type:
         return getattr(models_of(session), self.entity.capitalize())
+
+    def reset(self) -> None:
+        """Forget what was learnt from the database: a new transaction may see other writers' rows."""
+
+    def remember(self, rows: list[Row]) -> None:
+        """A dry run inserts nothing, so keys of accepted rows are kept here for the batches after."""
+        self.earlier_ids.update(row.values["id"] for row in rows if "id" in row.values)
 
 
 class PatientImport(EntityImport):
     entity = "patient"
     stored_before: int | None = None  # highest patient id before this import wrote anything
+
+    def __init__(self, now: datetime) -> None:
+        super().__init__(now)
+        self.earlier_emails: set[int] = set()  # dry run: hashes, so a million emails cost little memory
+
+    def remember(self, rows: list[Row]) -> None:
+        super().remember(rows)
+        self.earlier_emails.update(hash(row.values["email"]) for row in rows)
 
     def _mine(self, patient_id: int, created: datetime) -> bool:
         """Was this stored row written by an earlier batch of this import? (New ids, this run's timestamp.)"""
@@ -138,6 +161,9 @@ class PatientImport(EntityImport):
             if email in stored:
                 owner = "an earlier row of this input" if stored[email] else "another patient"
                 message = f'email: "{email}" is already used by {owner}'
+                rejected[i] = Rejection(row.line, "email", "conflict", message)
+            elif hash(email) in self.earlier_emails:
+                message = f'email: "{email}" appears earlier in the input'
                 rejected[i] = Rejection(row.line, "email", "conflict", message)
             elif email in first_line:
                 message = f'email: "{email}" appears twice in the input (first at line {first_line[email]})'
@@ -168,8 +194,11 @@ class AppointmentImport(EntityImport):
         for name in ("cancelled_at", "cancellation_reason"):
             if record.get(name) is not None:
                 raise InvalidInput(name, record[name], "must be empty: an import makes new bookings")
-        if isinstance(record.get("start_time"), str):
-            record = {**record, "start_time": parse_when(record["start_time"], self.zone)}
+        start = record.get("start_time")
+        if start is not None:  # text only: a JSON number is not taken for a Unix timestamp
+            if not isinstance(start, str):
+                raise InvalidInput("start_time", start, "must be an ISO 8601 time such as 2026-12-01T09:30")
+            record = {**record, "start_time": parse_when(start, self.zone)}
         return super().prepare(record)
 
     def schema_values(self, data) -> dict[str, Any]:
@@ -199,8 +228,7 @@ class AppointmentImport(EntityImport):
                     rejected[i] = problem
         return rejected
 
-    def forget_bookings(self) -> None:
-        """After a commit other writers may book: reload intervals from the database next batch."""
+    def reset(self) -> None:
         self.booked.clear()
 
     def _booking_problem(self, row: Row, patients: set[int], doctors: dict[int, bool]) -> Rejection | None:
@@ -240,18 +268,20 @@ class AppointmentImport(EntityImport):
             self.booked[doctor_id][1].append(end)
 
 
-def _taken_ids(session: Session, model: type, rows: list[Row], entity: str) -> dict[int, Rejection]:
-    """Rows whose given id is stored already or given twice."""
+def _taken_ids(session: Session, importer: EntityImport, rows: list[Row]) -> dict[int, Rejection]:
+    """Rows whose given id is stored already, or given earlier in the input."""
+    model = importer.model(session)
     wanted = {row.values["id"] for row in rows if "id" in row.values}
     stored = set(session.scalars(select(model.id).where(model.id.in_(wanted)))) if wanted else set()
-    seen: set[int] = set()
+    seen = set(importer.earlier_ids)
     rejected = {}
     for i, row in enumerate(rows):
         wanted_id = row.values.get("id")
         if wanted_id is None:
             continue
         if wanted_id in stored or wanted_id in seen:
-            rejected[i] = Rejection(row.line, "id", "conflict", f"{entity} id {wanted_id} is already taken")
+            message = f"{importer.entity} id {wanted_id} is already taken"
+            rejected[i] = Rejection(row.line, "id", "conflict", message)
         seen.add(wanted_id)
     return rejected
 
@@ -272,8 +302,13 @@ class BatchResult:
     last_line: int = 0
 
 
-def import_batch(session: Session, importer: EntityImport, records: list[tuple[int, Record]]) -> BatchResult:
-    """Validate one batch of records and insert the good ones (the caller commits or rolls back)."""
+def import_batch(
+    session: Session, importer: EntityImport, records: list[tuple[int, Record]], write: bool = True
+) -> BatchResult:
+    """Validate one batch of records and insert the good ones (the caller commits or rolls back).
+
+    With `write` false (a dry run) nothing is inserted: the importer remembers the batch's keys instead.
+    """
     result = BatchResult(read=len(records), last_line=records[-1][0])
     rows = []
     for line, record in records:
@@ -284,14 +319,37 @@ def import_batch(session: Session, importer: EntityImport, records: list[tuple[i
             rows.append(Row(line, importer.prepare(record)))
         except EncounterError as error:
             result.rejected.append(Rejection(line, getattr(error, "field", "record"), error.kind, error.message))
-    rejected = importer.check_batch(session, rows) if rows else {}
-    good = [row.values for i, row in enumerate(rows) if i not in rejected]
-    if good:
-        _bulk_insert(session, importer.model(session), good)
+    rejected, good = _check_and_insert(session, importer, rows, write)
     result.valid = len(good)
     result.rejected += rejected.values()
     result.rejected.sort(key=lambda rejection: rejection.line)
     return result
+
+
+def _check_and_insert(
+    session: Session, importer: EntityImport, rows: list[Row], write: bool
+) -> tuple[dict[int, Rejection], list[Row]]:
+    """Set-based checks, then one bulk INSERT in a savepoint.
+
+    Between check and insert a concurrent writer (MySQL) may store one of the
+    batch's emails or ids; the UNIQUE index then refuses the INSERT, and the
+    batch is simply checked again, now seeing that row.
+    """
+    for _ in range(INSERT_ATTEMPTS):
+        rejected = importer.check_batch(session, rows) if rows else {}
+        good = [row for i, row in enumerate(rows) if i not in rejected]
+        if not good:
+            return rejected, good
+        if not write:
+            importer.remember(good)
+            return rejected, good
+        try:
+            with session.begin_nested():
+                _bulk_insert(session, importer.model(session), [row.values for row in good])
+            return rejected, good
+        except IntegrityError:
+            importer.reset()
+    raise DatabaseBusy("other writers kept storing this batch's emails or ids first", hint="retry the command")
 
 
 def run_import(
@@ -308,17 +366,15 @@ def run_import(
     batches = iter(lambda: list(islice(records, BATCH_ROWS)), [])
     if skip_invalid and not dry_run:
         for batch in batches:
-            result = database.run(lambda session, batch=batch: import_batch(session, importer, batch))
+            result = database.run(lambda session, batch=batch: _fresh_batch(session, importer, batch))
             _merge(report, result, committed=True)
             report.committed_through_line = result.last_line
-            if isinstance(importer, AppointmentImport):
-                importer.forget_bookings()
             progress(report)
         return report
     try:
         with database.session(write=True) as session:
             for batch in batches:
-                _merge(report, import_batch(session, importer, batch), committed=False)
+                _merge(report, import_batch(session, importer, batch, write=not dry_run), committed=False)
                 progress(report)
             if dry_run or report.rejected:
                 raise _Discard
@@ -326,6 +382,12 @@ def run_import(
     except _Discard:
         pass
     return report
+
+
+def _fresh_batch(session: Session, importer: EntityImport, batch: list[tuple[int, Record]]) -> BatchResult:
+    """One --skip-invalid batch in its own transaction; a retry after a deadlock starts from a clean slate."""
+    importer.reset()
+    return import_batch(session, importer, batch)
 
 
 class _Discard(Exception):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import os
 import signal
 import sqlite3
@@ -88,12 +89,13 @@ def test_ctrl_c_during_an_all_or_nothing_import_writes_nothing(cli, db_url, big_
 
 def test_ctrl_c_during_skip_invalid_keeps_whole_batches_and_says_how_far(cli, db_url, big_csv, tmp_path):
     cli("db", "init")
-    process = start_import(db_url, big_csv, tmp_path, "--skip-invalid")
+    process = start_import(db_url, big_csv, tmp_path, "--skip-invalid", "-o", "json")
     wait_until(lambda: patient_count(db_url) >= BATCH_ROWS, process)
     process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=60)
+    stdout, stderr = process.communicate(timeout=60)
     assert process.returncode == 130, stderr
     stored = patient_count(db_url)
+    assert json.loads(stdout)["written"] == stored  # a script learns how far it got
     assert stored % BATCH_ROWS == 0 and 0 < stored < ROWS
     # The header is line 1, so the last committed row is on line stored + 1.
     assert f"batches through line {stored + 1} are committed" in stderr
