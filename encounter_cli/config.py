@@ -123,4 +123,9 @@ def read_password_file(path: Path) -> str:
             f"password_file {path} has mode {mode:04o}; it must be 0600 or 0400",
             hint=f"run: chmod 600 {path}",
         )
-    return path.read_text(encoding="utf-8").rstrip("\r\n")
+    try:
+        return path.read_text(encoding="utf-8").rstrip("\r\n")
+    except OSError as exc:
+        raise Unavailable(f"password_file {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise Unavailable(f"password_file {path} is not UTF-8 text") from None

@@ -128,10 +128,15 @@ def resolve_url(settings: Settings) -> URL:
     """Parse the URL, pick PyMySQL for MySQL, fill a missing password from password_file."""
     try:
         url = make_url(settings.database_url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # the message would repeat the URL, password and all
         raise Unavailable(
             "database URL is not valid", hint="use sqlite:///PATH or mysql+pymysql://USER@HOST:PORT/DB"
         ) from None
+    if url.host and "@" in url.host:  # an unencoded "@" in the password: part of it would show as the host
+        raise Unavailable(
+            "database URL is not valid: its host contains '@'",
+            hint="percent-encode special characters in the password (@ is %40), or use password_file",
+        )
     if url.drivername in ("mysql", "mariadb"):
         url = url.set(drivername=f"{url.drivername}+pymysql")
     if url.get_backend_name() not in ("sqlite", "mysql", "mariadb"):
@@ -145,7 +150,7 @@ def _make_engine(url: URL) -> Engine:
     try:
         if url.get_backend_name() == "sqlite":
             return _sqlite_engine(url)
-        return create_engine(
+        engine = create_engine(
             url,
             hide_parameters=True,
             isolation_level="READ COMMITTED",  # each statement sees rows committed before it, e.g. after a lock wait
@@ -155,8 +160,23 @@ def _make_engine(url: URL) -> Engine:
                 "init_command": f"SET SESSION innodb_lock_wait_timeout = {int(MYSQL_LOCK_WAIT_S)}",
             },
         )
+        _check_driver_options(engine)
+        return engine
     except (ArgumentError, NoSuchModuleError, ImportError) as exc:
         raise Unavailable(f"database URL is not usable: {type(exc).__name__}") from None
+
+
+def _check_driver_options(engine: Engine) -> None:
+    """URL query options PyMySQL does not know would fail at connect time with a bare TypeError."""
+    import inspect as signature_inspect
+
+    import pymysql
+
+    _, options = engine.dialect.create_connect_args(engine.url)
+    known = signature_inspect.signature(pymysql.connections.Connection.__init__).parameters
+    unknown = sorted(set(options) - set(known))
+    if unknown:
+        raise Unavailable(f'database URL option "{unknown[0]}" is not a PyMySQL connection option')
 
 
 def _sqlite_engine(url: URL) -> Engine:

@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import Annotated, Any, TypeVar
 
 from email_validator import EmailNotValidError, validate_email
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, ValidationInfo
 
 from encounter_cli.errors import InvalidInput
 
@@ -82,8 +82,10 @@ def _iso_date(value: Any) -> Any:
     return value
 
 
-def _not_future(value: date | None) -> date | None:
-    if value is not None and value > date.today():
+def _not_future(value: date | None, info: ValidationInfo) -> date | None:
+    """Not after today in the clinic: callers pass `today` (the machine's date is only a fallback)."""
+    today = (info.context or {}).get("today") or date.today()
+    if value is not None and value > today:
         raise ValueError("must not be in the future")
     return value
 
@@ -173,10 +175,13 @@ class Cancellation(Input):
 M = TypeVar("M", bound=BaseModel)
 
 
-def parse(model: type[M], data: Mapping[str, Any]) -> M:
-    """Validate plain values into `model`, raising `InvalidInput` for the first broken rule."""
+def parse(model: type[M], data: Mapping[str, Any], today: date | None = None) -> M:
+    """Validate plain values into `model`, raising `InvalidInput` for the first broken rule.
+
+    `today` is the clinic's calendar date, for rules such as "date of birth not in the future".
+    """
     try:
-        return model.model_validate(data)
+        return model.model_validate(data, context={"today": today})
     except ValidationError as exc:
         error = exc.errors(include_url=False)[0]
         field = ".".join(str(part) for part in error["loc"]) or "input"

@@ -15,7 +15,7 @@ import typer
 
 from encounter_cli.cli import output
 from encounter_cli.cli.imports import add_import_command
-from encounter_cli.cli.options import Limit, Offset, Output, OutputFormat, RecordId
+from encounter_cli.cli.options import MAX_ID, Limit, Offset, Output, OutputFormat, RecordId
 from encounter_cli.cli.state import state
 
 app = typer.Typer(help="Book, list and cancel appointments.", no_args_is_help=True)
@@ -72,8 +72,12 @@ def list_(
     day: Annotated[str | None, typer.Option("--date", metavar="DAY", help="YYYY-MM-DD, today or tomorrow.")] = None,
     start_from: Annotated[str | None, typer.Option("--from", metavar="WHEN", help=WHEN_HELP)] = None,
     start_to: Annotated[str | None, typer.Option("--to", metavar="WHEN", help=WHEN_HELP)] = None,
-    doctor_id: Annotated[int | None, typer.Option("--doctor", metavar="ID", help="Only this doctor.")] = None,
-    patient_id: Annotated[int | None, typer.Option("--patient", metavar="ID", help="Only this patient.")] = None,
+    doctor_id: Annotated[
+        int | None, typer.Option("--doctor", metavar="ID", min=1, max=MAX_ID, help="Only this doctor.")
+    ] = None,
+    patient_id: Annotated[
+        int | None, typer.Option("--patient", metavar="ID", min=1, max=MAX_ID, help="Only this patient.")
+    ] = None,
     status: Annotated[Status | None, typer.Option("--status", help="Only this status.")] = None,
     limit: Limit = None,
     offset: Offset = 0,

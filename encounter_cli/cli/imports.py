@@ -62,14 +62,8 @@ def import_command(
     from encounter_cli.errors import EncounterError, RowsRejected
     from encounter_cli.services import imports
 
-    app_state = state(ctx)
-    database = app_state.database()
-    now = now_utc()
-    importer = {
-        "patient": lambda: imports.PatientImport(now),
-        "doctor": lambda: imports.DoctorImport(now),
-        "appointment": lambda: imports.AppointmentImport(now, app_state.zone()),
-    }[entity]()
+    database = state(ctx).database()
+    importer = imports.IMPORTERS[entity](now_utc(), state(ctx).zone())
     report = imports.ImportReport()
     with _opened(source) as stream, _progress() as progress:
         input_format = fmt.value if fmt else readers.format_from_extension(source)

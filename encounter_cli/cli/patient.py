@@ -48,6 +48,7 @@ def add(
     data = schemas.parse(
         schemas.PatientCreate,
         {"first_name": first_name, "last_name": last_name, "email": email, "phone": phone, "date_of_birth": dob},
+        today=state(ctx).today(),
     )
     patient = state(ctx).database().run(lambda session: services.add_patient(session, data))
     _show(ctx, patient, fmt)
@@ -107,7 +108,9 @@ def update(
     from encounter_cli import schemas, services
 
     given = {"first_name": first_name, "last_name": last_name, "email": email, "phone": phone, "date_of_birth": dob}
-    changes = schemas.parse(schemas.PatientUpdate, {k: v for k, v in given.items() if v is not None})
+    changes = schemas.parse(
+        schemas.PatientUpdate, {k: v for k, v in given.items() if v is not None}, today=state(ctx).today()
+    )
     patient = state(ctx).database().run(lambda session: services.update_patient(session, patient_id, changes))
     _show(ctx, patient, fmt)
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import typer
 
 if TYPE_CHECKING:  # heavy modules are imported only by commands that use them
+    from datetime import date
     from zoneinfo import ZoneInfo
 
     from encounter_cli.config import Settings
@@ -45,6 +46,12 @@ class AppState:
 
             self._zone = load_zone(self.settings().timezone)
         return self._zone
+
+    def today(self) -> date:
+        """The clinic's calendar date, which may differ from the machine's near midnight."""
+        from encounter_cli.clinic_time import now_utc
+
+        return now_utc().astimezone(self.zone()).date()
 
     def close(self) -> None:
         if self._database is not None:

@@ -80,13 +80,14 @@ class EntityImport:
     entity = ""  # also names the model (capitalised) and the input schema (+ "Create")
     output_only: frozenset[str] = frozenset({"created_at", "updated_at"})
 
-    def __init__(self, now: datetime) -> None:
+    def __init__(self, now: datetime, zone: ZoneInfo) -> None:
         from encounter_cli import schemas
 
-        self.now = now
+        self.now, self.zone = now, zone
+        today = now.astimezone(zone).date()
         self.created = stamp(now)
         self.schema = getattr(schemas, f"{self.entity.capitalize()}Create")
-        self.parse = lambda given: schemas.parse(self.schema, given)
+        self.parse = lambda given: schemas.parse(self.schema, given, today=today)
         self.accepted = frozenset(self.schema.model_fields) | self.output_only
         self.earlier_ids: set[int] = set()  # filled by `remember` on a dry run only
 
@@ -133,8 +134,8 @@ class PatientImport(EntityImport):
     entity = "patient"
     stored_before: int | None = None  # highest patient id before this import wrote anything
 
-    def __init__(self, now: datetime) -> None:
-        super().__init__(now)
+    def __init__(self, now: datetime, zone: ZoneInfo) -> None:
+        super().__init__(now, zone)
         self.earlier_emails: set[int] = set()  # dry run: hashes, so a million emails cost little memory
 
     def remember(self, rows: list[Row]) -> None:
@@ -184,8 +185,7 @@ class AppointmentImport(EntityImport):
     output_only = frozenset({"created_at", "updated_at", "end_time", "status", "cancelled_at", "cancellation_reason"})
 
     def __init__(self, now: datetime, zone: ZoneInfo) -> None:
-        super().__init__(now)
-        self.zone = zone
+        super().__init__(now, zone)
         self.booked: dict[int, tuple[list[datetime], list[datetime]]] = {}  # doctor -> sorted starts, ends
 
     def prepare(self, record: dict[str, Any]) -> dict[str, Any]:
@@ -266,6 +266,13 @@ class AppointmentImport(EntityImport):
         for doctor_id, start, end in session.execute(query):
             self.booked[doctor_id][0].append(start)
             self.booked[doctor_id][1].append(end)
+
+
+IMPORTERS: dict[str, type[EntityImport]] = {
+    "patient": PatientImport,
+    "doctor": DoctorImport,
+    "appointment": AppointmentImport,
+}
 
 
 def _taken_ids(session: Session, importer: EntityImport, rows: list[Row]) -> dict[int, Rejection]:

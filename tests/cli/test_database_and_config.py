@@ -140,3 +140,23 @@ def test_every_command_documents_itself_with_an_example(run_cli):
         for name, command in group.commands.items():
             assert command.help and "Example: encounter" in command.help, f"{group_name} {name} lacks an example"
             run_cli(group_name, name, "--help")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"mysql+pymysql://root:p@{PASSWORD}@127.0.0.1/x",  # unencoded @ in the password
+        f"mysql+pymysql://root:{PASSWORD}@127.0.0.1:abc/x",  # port is not a number
+        f"mysql+pymysql://root:{PASSWORD}@127.0.0.1:3306/x?no_such_option=1",
+    ],
+)
+def test_malformed_database_urls_exit_6_without_the_password(run_cli, url):
+    result = run_cli("--db", url, "patient", "list", expect=6)
+    assert PASSWORD not in result.output and "Traceback" not in result.output
+
+
+def test_an_unreadable_password_file_exits_6(run_cli, tmp_path):
+    (tmp_path / "secret-dir").mkdir(mode=0o700)
+    config = tmp_path / "c.toml"
+    config.write_text('[database]\nurl = "mysql+pymysql://clinic@127.0.0.1:1/clinic"\npassword_file = "secret-dir"\n')
+    assert "password_file" in run_cli("--config", str(config), "patient", "list", expect=6).stderr

@@ -45,7 +45,10 @@ def test_a_row_stored_by_someone_else_between_check_and_insert_is_a_conflict(dat
 
     monkeypatch.setattr(imports.PatientImport, "check_batch", blind_first_check)
     report = run(
-        database, imports.PatientImport(NOW), records(patient(1), patient(2, "TAKEN@x.org")), skip_invalid=True
+        database,
+        imports.PatientImport(NOW, ZoneInfo("UTC")),
+        records(patient(1), patient(2, "TAKEN@x.org")),
+        skip_invalid=True,
     )
     assert len(calls) == 2
     assert [(r.line, r.field, r.type) for r in report.rejected] == [(3, "email", "conflict")]
@@ -81,7 +84,7 @@ def test_a_dry_run_finds_duplicates_across_batches_without_inserting(database, m
     rows = records(
         patient(1), {**patient(2), "id": 7}, patient(3), {**patient(4, "P1@example.org")}, {**patient(5), "id": 7}
     )
-    report = run(database, imports.PatientImport(NOW), rows, dry_run=True)
+    report = run(database, imports.PatientImport(NOW, ZoneInfo("UTC")), rows, dry_run=True)
     assert [(r.line, r.field, r.type) for r in report.rejected] == [(5, "email", "conflict"), (6, "id", "conflict")]
     assert "appears earlier in the input" in report.rejected[0].message
     assert (report.valid, report.written) == (3, 0)

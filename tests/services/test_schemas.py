@@ -340,3 +340,12 @@ def test_fast_email_path_agrees_with_email_validator():
         (v, _our_email(v), _reference_email(v)) for v in _email_samples() if _our_email(v) != _reference_email(v)
     ]
     assert mismatches == []
+
+
+def test_date_of_birth_is_checked_against_the_clinic_date_given():
+    """Near midnight the clinic's date and the machine's differ: the caller's `today` decides."""
+    values = {"first_name": "A", "last_name": "B", "email": "a@example.org", "date_of_birth": "2030-06-11"}
+    assert schemas.parse(schemas.PatientCreate, values, today=date(2030, 6, 11)).date_of_birth == date(2030, 6, 11)
+    with pytest.raises(InvalidInput) as caught:
+        schemas.parse(schemas.PatientCreate, values, today=date(2030, 6, 10))
+    assert caught.value.field == "date_of_birth"
