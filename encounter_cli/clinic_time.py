@@ -8,6 +8,7 @@ refused rather than guessed, because a guess books the wrong hour.
 from __future__ import annotations
 
 import os
+import re
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -15,7 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from encounter_cli.errors import InvalidInput, Unavailable
 
 UTC = timezone.utc
-OFFSET_HINT = "give an explicit UTC offset, e.g. 2026-03-08T02:30-05:00"
+# Calendar dates with an optional time of day and offset; no week dates or compact forms.
+ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}(?P<time>[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:[Zz]|[+-]\d{2}:?\d{2})?)?")
 
 
 def load_zone(name: str) -> ZoneInfo:
@@ -66,17 +68,25 @@ def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
-def parse_when(text: str, zone: ZoneInfo, field: str = "start_time") -> datetime:
-    """Parse an ISO 8601 time (or `now`) into an aware UTC datetime."""
+def parse_when(text: str, zone: ZoneInfo, field: str = "start_time", date_only: bool = False) -> datetime:
+    """Parse an ISO 8601 time (or `now`) into an aware UTC datetime.
+
+    `date_only` lets a bare date mean its clinic midnight (for ranges such as
+    --from); a booking needs a time of day, so a forgotten one never books 00:00.
+    """
     text = text.strip()
     if text.lower() == "now":
         return now_utc().replace(second=0, microsecond=0)
+    shape = ISO_TIME.fullmatch(text)
+    if shape is not None and shape["time"] is None and not date_only:
+        raise InvalidInput(field, text, "needs a time of day", hint=f"e.g. {text}T09:30")
     try:
+        if shape is None:
+            raise ValueError(text)
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
-        raise InvalidInput(
-            field, text, "is not an ISO 8601 time", hint="use YYYY-MM-DDTHH:MM, optionally with an offset"
-        ) from None
+    except ValueError:  # not the shape, or impossible values such as month 13 or 25:00
+        hint = "use YYYY-MM-DDTHH:MM, optionally with an offset"
+        raise InvalidInput(field, text, "is not an ISO 8601 time", hint=hint) from None
     if parsed.second or parsed.microsecond:
         raise InvalidInput(field, text, "must be a whole minute (seconds must be 0)")
     if parsed.tzinfo is None:
@@ -88,12 +98,17 @@ def localize(naive: datetime, zone: ZoneInfo, field: str, shown: str) -> datetim
     """Attach the clinic zone to a wall-clock time, refusing DST gaps and overlaps."""
     first = naive.replace(tzinfo=zone, fold=0)
     second = naive.replace(tzinfo=zone, fold=1)
-    if first.utcoffset() != second.utcoffset():
-        round_trip = first.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
-        if round_trip != naive:
-            raise InvalidInput(field, shown, f"does not exist in {zone.key} (daylight-saving change)", hint=OFFSET_HINT)
-        raise InvalidInput(field, shown, f"is ambiguous in {zone.key} (daylight-saving change)", hint=OFFSET_HINT)
-    return first
+    if first.utcoffset() == second.utcoffset():
+        return first
+    wall = naive.isoformat(timespec="minutes")
+    hint = f"give an explicit UTC offset: {wall}{_offset(first)} or {wall}{_offset(second)}"
+    if first.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != naive:
+        raise InvalidInput(field, shown, f"does not exist in {zone.key} (daylight-saving change)", hint=hint)
+    raise InvalidInput(field, shown, f"is ambiguous in {zone.key} (daylight-saving change)", hint=hint)
+
+
+def _offset(moment: datetime) -> str:
+    return moment.isoformat(timespec="minutes")[16:]  # "+01:00" after "YYYY-MM-DDTHH:MM"
 
 
 def parse_day(text: str, zone: ZoneInfo, field: str = "date") -> tuple[datetime, datetime]:

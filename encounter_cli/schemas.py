@@ -33,11 +33,17 @@ def _name(value: str) -> str:
     value = value.strip()
     if not 1 <= len(value) <= 100:
         raise ValueError("must be 1 to 100 characters after trimming spaces")
-    if not (value.isascii() and value.isprintable()) and any(  # fast path: printable ASCII is always fine
-        unicodedata.category(ch) in FORBIDDEN_CATEGORIES or ch in BIDI_CONTROLS for ch in value
-    ):
+    if _has_control_characters(value):
         raise ValueError("must not contain control characters such as line breaks")
     return value
+
+
+def _has_control_characters(value: str, allowed: str = "") -> bool:
+    if value.isascii() and value.isprintable():  # the common case, without a per-character loop
+        return False
+    return any(
+        (unicodedata.category(ch) in FORBIDDEN_CATEGORIES or ch in BIDI_CONTROLS) and ch not in allowed for ch in value
+    )
 
 
 def _email(value: str) -> str:
@@ -110,6 +116,8 @@ def _optional_text(limit: int):
             return None
         if len(value) > limit:
             raise ValueError(f"must be at most {limit} characters")
+        if _has_control_characters(value, allowed="\n\r\t"):  # free text may span lines
+            raise ValueError("must not contain control characters other than line breaks and tabs")
         return value
 
     return check

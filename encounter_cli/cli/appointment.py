@@ -28,7 +28,7 @@ class Status(str, Enum):
     no_show = "no_show"
 
 
-WHEN_HELP = "ISO 8601 time, e.g. 2026-12-01T09:00 or 2026-12-01T09:00+01:00, or now."
+WHEN_HELP = "ISO 8601 time or date (its midnight), e.g. 2026-12-01T09:00+01:00 or 2026-12-01, or now."
 Reason = Annotated[str | None, typer.Option("--reason", help="Free text, at most 500 characters.")]
 
 
@@ -93,8 +93,8 @@ def list_(
     from encounter_cli.clinic_time import parse_day, parse_when
 
     zone = state(ctx).zone()
-    first = parse_when(start_from, zone, "from") if start_from else None
-    before = parse_when(start_to, zone, "to") if start_to else None
+    first = parse_when(start_from, zone, "from", date_only=True) if start_from else None
+    before = parse_when(start_to, zone, "to", date_only=True) if start_to else None
     if day is not None:  # --date narrows --from/--to to that clinic day
         day_start, day_end = parse_day(day, zone)
         first, before = max(day_start, first or day_start), min(day_end, before or day_end)

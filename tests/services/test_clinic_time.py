@@ -238,3 +238,25 @@ def test_show_uses_the_clinic_offset():
 def test_show_round_trips_through_parse_when(text):
     parsed = parse_when(text, NEW_YORK)
     assert parse_when(show(parsed, NEW_YORK), NEW_YORK) == parsed
+
+
+@pytest.mark.parametrize("text", ["2030-06-11", "20300611T0900", "2030-W24-2T09:00", "2030-162T09:00"])
+def test_a_booking_time_needs_a_calendar_date_and_a_time_of_day(text):
+    """A forgotten time must not book midnight; week dates and compact forms are not accepted either."""
+    with pytest.raises(InvalidInput) as caught:
+        parse_when(text, NEW_YORK)
+    assert caught.value.field == "start_time"
+
+
+def test_a_range_bound_may_be_a_bare_date_meaning_its_clinic_midnight():
+    assert parse_when("2030-06-11", NEW_YORK, "from", date_only=True) == utc(2030, 6, 11, 4, 0)
+
+
+@pytest.mark.parametrize(
+    ("text", "offsets"),
+    [("2030-03-10T02:30", ("-05:00", "-04:00")), ("2030-11-03T01:30", ("-04:00", "-05:00"))],
+)
+def test_the_daylight_saving_hint_offers_the_two_real_offsets(text, offsets):
+    with pytest.raises(InvalidInput) as caught:
+        parse_when(text, NEW_YORK)
+    assert caught.value.hint == f"give an explicit UTC offset: {text}{offsets[0]} or {text}{offsets[1]}"

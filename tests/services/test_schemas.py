@@ -349,3 +349,18 @@ def test_date_of_birth_is_checked_against_the_clinic_date_given():
     with pytest.raises(InvalidInput) as caught:
         schemas.parse(schemas.PatientCreate, values, today=date(2030, 6, 10))
     assert caught.value.field == "date_of_birth"
+
+
+@pytest.mark.parametrize(
+    ("reason", "accepted"),
+    [("two\nlines\r\nand a\ttab", True), ("nul\x00byte", False), ("bidi \u202eevil", False), ("bell\x07", False)],
+)
+def test_reason_allows_line_breaks_but_no_other_control_characters(reason, accepted):
+    values = {"patient_id": 1, "doctor_id": 1, "start_time": datetime(2031, 1, 1, 9, tzinfo=timezone.utc),
+              "duration_minutes": 30, "reason": reason}  # fmt: skip
+    if accepted:
+        assert schemas.parse(schemas.AppointmentCreate, values).reason == reason
+    else:
+        with pytest.raises(InvalidInput) as caught:
+            schemas.parse(schemas.AppointmentCreate, values)
+        assert caught.value.field == "reason"
