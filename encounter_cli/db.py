@@ -93,6 +93,7 @@ class Database:
 
     def table_counts(self) -> dict[str, int | None]:
         """Row count per table; None for a table that does not exist."""
+        self._ensure_sqlite_tables()
         with translate_errors(self.display_url), self.engine.connect() as conn:
             existing = set(inspect(conn).get_table_names())
             return {
@@ -189,6 +190,10 @@ def _sqlite_engine(url: URL) -> Engine:
         # Let SQLAlchemy's "begin" event below emit BEGIN, so writers can ask for IMMEDIATE.
         dbapi_connection.isolation_level = None
         dbapi_connection.execute("PRAGMA foreign_keys = ON")
+        # Write-ahead logging: a long read (an export piped to a slow reader) never blocks a writer's
+        # commit. The mode is stored in the file, so only its first connection switches it.
+        if dbapi_connection.execute("PRAGMA journal_mode").fetchone()[0] not in ("wal", "memory"):
+            dbapi_connection.execute("PRAGMA journal_mode = WAL")
         # SQLite's own lower() folds ASCII only; searches must find "Élodie" from "élodie" as MySQL does.
         dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
 

@@ -93,3 +93,19 @@ def test_transient_errors_are_classified_for_retry(code, message, busy):
     assert isinstance(error, Unavailable)
     assert isinstance(error, DatabaseBusy) is busy
     assert "u:***@h" in str(error) or busy
+
+
+def test_an_open_reader_does_not_block_a_writer_on_sqlite(run_cli, tmp_path, monkeypatch):
+    """An export paused in a pipe holds a read transaction; with WAL a booking still commits at once."""
+    monkeypatch.setattr(db, "SQLITE_BUSY_TIMEOUT_S", 0.2)
+    url = f"sqlite:///{tmp_path / 'wal.db'}"
+    run_cli("--db", url, "patient", "add", "--first-name", "A", "--last-name", "B", "--email", "a@example.org")
+    reader = sqlite3.connect(tmp_path / "wal.db", isolation_level=None)
+    reader.execute("BEGIN")
+    assert reader.execute("SELECT COUNT(*) FROM patients").fetchone() == (1,)  # the read snapshot is now held
+    try:
+        run_cli("--db", url, "patient", "add", "--first-name", "C", "--last-name", "D", "--email", "c@example.org")
+    finally:
+        reader.rollback()
+        reader.close()
+    assert [p["id"] for p in json_out(run_cli("--db", url, "patient", "list", "-o", "json"))] == [1, 2]
