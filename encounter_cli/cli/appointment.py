@@ -62,7 +62,8 @@ def book(
         "reason": reason,
     }
     data = schemas.parse(schemas.AppointmentCreate, values)
-    appointment = state(ctx).database().run(lambda session: services.book_appointment(session, data))
+    zone = state(ctx).zone()
+    appointment = state(ctx).database().run(lambda session: services.book_appointment(session, data, zone=zone))
     _show(ctx, appointment, fmt)
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from encounter_cli.clinic_time import UTC, show
 from encounter_cli.errors import Conflict, EncounterError, InvalidInput, NotFound
 from encounter_cli.models import AppointmentColumns, models_of
 from encounter_cli.services.common import Listing, conflict_guard, stamp
@@ -29,19 +30,23 @@ class AppointmentFilter:
     status: str | None = None
 
 
-def book_appointment(session: Session, data: AppointmentCreate, now: datetime | None = None) -> AppointmentColumns:
-    """Book a slot. The doctor's row is locked first, so concurrent bookings queue per doctor."""
+def book_appointment(
+    session: Session, data: AppointmentCreate, now: datetime | None = None, zone: tzinfo = UTC
+) -> AppointmentColumns:
+    """Book a slot. The doctor's row is locked first, so concurrent bookings queue per doctor.
+
+    `zone` is the clinic's, for the times in messages.
+    """
     m = models_of(session)
     now = now or stamp()
-    if data.start_time <= now:
-        raise InvalidInput("start_time", data.start_time.isoformat(), "must be in the future")
+    ensure_future(data.start_time, now, zone)
     doctor = get_doctor(session, data.doctor_id, lock=True, field="doctor_id")
     if session.get(m.Patient, data.patient_id) is None:
         raise NotFound("patient", data.patient_id, field="patient_id")
     if not doctor.is_active:
         raise Conflict(f"doctor {doctor.id} is inactive and cannot be booked", field="doctor_id", doctor_id=doctor.id)
     end_time = data.start_time + timedelta(minutes=data.duration_minutes)
-    _ensure_slot_free(session, data.doctor_id, data.start_time, end_time)
+    _ensure_slot_free(session, data.doctor_id, data.start_time, end_time, zone)
     if data.id is not None and session.get(m.Appointment, data.id) is not None:
         raise _id_taken(data.id)
     created = stamp(now)
@@ -101,7 +106,18 @@ def cancel_appointment(
     return appointment
 
 
-def _ensure_slot_free(session: Session, doctor_id: int, start: datetime, end: datetime) -> None:
+def ensure_future(start: datetime, now: datetime, zone: tzinfo) -> None:
+    """Rule 3: strictly after now."""
+    if start <= now:
+        raise InvalidInput("start_time", show(start, zone), "must be in the future")
+
+
+def already_booked(doctor_id: int, start: datetime, end: datetime, zone: tzinfo) -> str:
+    """Rule 5's message, with the taken slot in clinic time."""
+    return f"doctor {doctor_id} is already booked from {show(start, zone)} to {show(end, zone)}"
+
+
+def _ensure_slot_free(session: Session, doctor_id: int, start: datetime, end: datetime, zone: tzinfo) -> None:
     """Half-open intervals: [9:00, 9:30) and [9:30, 10:00) do not overlap."""
     appointment = models_of(session).Appointment
     clash = session.scalars(
@@ -115,12 +131,8 @@ def _ensure_slot_free(session: Session, doctor_id: int, start: datetime, end: da
         .limit(1)
     ).first()
     if clash is not None:
-        raise Conflict(
-            f"doctor {doctor_id} already has appointment {clash.id} booked"
-            f" from {clash.start_time.isoformat()} to {clash.end_time.isoformat()}",
-            field="start_time",
-            appointment_id=clash.id,
-        )
+        message = already_booked(doctor_id, clash.start_time, clash.end_time, zone)
+        raise Conflict(f"{message} (appointment {clash.id})", field="start_time", appointment_id=clash.id)
 
 
 def _id_taken(appointment_id: int | None) -> EncounterError:

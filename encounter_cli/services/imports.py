@@ -36,6 +36,7 @@ from encounter_cli.clinic_time import parse_when
 from encounter_cli.errors import DatabaseBusy, EncounterError, InvalidInput
 from encounter_cli.models import models_of
 from encounter_cli.readers import BadRecord, Record
+from encounter_cli.services.appointments import already_booked, ensure_future
 from encounter_cli.services.common import stamp
 
 if TYPE_CHECKING:
@@ -202,8 +203,7 @@ class AppointmentImport(EntityImport):
         return super().prepare(record)
 
     def schema_values(self, data) -> dict[str, Any]:
-        if data.start_time <= self.now:
-            raise InvalidInput("start_time", data.start_time.isoformat(), "must be in the future")
+        ensure_future(data.start_time, self.now, self.zone)
         values = super().schema_values(data)
         end = data.start_time + timedelta(minutes=data.duration_minutes)
         return {**values, "end_time": end, "status": "booked"}
@@ -244,8 +244,8 @@ class AppointmentImport(EntityImport):
         start, end = values["start_time"], values["end_time"]
         slot = bisect_left(starts, end)  # intervals are disjoint and sorted: only the one before can overlap
         if slot and ends[slot - 1] > start:
-            taken = f"{starts[slot - 1].isoformat()} to {ends[slot - 1].isoformat()}"
-            return Rejection(line, "start_time", "conflict", f"doctor {doctor_id} is already booked from {taken}")
+            message = already_booked(doctor_id, starts[slot - 1], ends[slot - 1], self.zone)
+            return Rejection(line, "start_time", "conflict", message)
         starts.insert(slot, start)
         ends.insert(slot, end)
         return None

@@ -38,6 +38,7 @@ def test_overlaps_are_conflicts_and_back_to_back_is_fine(clinic):
     book(clinic, "2031-01-06T09:00", 30)
     error = error_json(book(clinic, "2031-01-06T09:15", 30, patient=2, expect=5))
     assert error["type"] == "conflict" and error["details"]["appointment_id"] == 1
+    assert "from 2031-01-06T09:00:00-05:00 to 2031-01-06T09:30:00-05:00" in error["message"]  # clinic time
     book(clinic, "2031-01-06T08:45", 30, expect=5)
     book(clinic, "2031-01-06T08:30", 120, expect=5)
     book(clinic, "2031-01-06T09:30", 30, patient=2)
