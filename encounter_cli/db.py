@@ -1,6 +1,6 @@
 """Engine, sessions and transactions; database failures become `Unavailable`.
 
-`Database.run(work)` is the one way to write: it opens a transaction that
+`Database.run(work)` is how a command writes: it opens a transaction that
 takes the write lock first (`BEGIN IMMEDIATE` on SQLite; on MySQL the
 services lock the doctor row with `SELECT ... FOR UPDATE`), commits only if
 `work` returns, and retries deadlocks and lock timeouts a few times.
@@ -33,6 +33,7 @@ MYSQL_CONNECT_TIMEOUT_S = 5
 MYSQL_LOCK_WAIT_S = 10  # a booking waits this long for a doctor's row before the retry loop steps in
 MYSQL_TRANSIENT = {1205: "lock wait timeout", 1213: "deadlock"}
 MYSQL_MISSING_TABLE = 1146
+SQLITE_TRANSIENT = {"SQLITE_BUSY", "SQLITE_BUSY_SNAPSHOT", "SQLITE_LOCKED"}
 INIT_HINT = "run: encounter db init"
 
 
@@ -49,7 +50,7 @@ class Database:
             expire_on_commit=False,
             info={"models": self.models},
         )
-        self._tables_checked = not self.is_sqlite  # server databases are never altered implicitly
+        self._tables_ready = not self.is_sqlite  # server databases are never altered implicitly
 
     @property
     def is_sqlite(self) -> bool:
@@ -88,7 +89,7 @@ class Database:
             existing = set(inspect(conn).get_table_names())
             missing = [t for t in self.models.metadata.sorted_tables if t.name not in existing]
             self.models.metadata.create_all(conn, tables=missing)
-        self._tables_checked = True
+        self._tables_ready = True
         return [t.name for t in missing]
 
     def table_counts(self) -> dict[str, int | None]:
@@ -110,16 +111,14 @@ class Database:
 
     def _ensure_sqlite_tables(self) -> None:
         """SQLite needs no set-up: make our tables on first use."""
-        if self._tables_checked:
+        if self._tables_ready:
             return
         names = [t.name for t in self.models.metadata.sorted_tables]
         with translate_errors(self.display_url), self.engine.connect() as conn:
-            rows = conn.exec_driver_sql(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN (?, ?, ?)", tuple(names)
-            ).all()
-        if len(rows) < len(names):
+            present = set(inspect(conn).get_table_names())
+        if not present.issuperset(names):
             self.create_tables()
-        self._tables_checked = True
+        self._tables_ready = True
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -236,7 +235,8 @@ def translate_errors(display_url: str) -> Iterator[None]:
 def _classify(exc: DBAPIError, display_url: str) -> Unavailable:
     code = exc.orig.args[0] if exc.orig is not None and exc.orig.args else None
     text = str(exc.orig) if exc.orig is not None else type(exc).__name__
-    if code in MYSQL_TRANSIENT or "database is locked" in text:
+    sqlite_error = getattr(exc.orig, "sqlite_errorname", "")  # Python 3.11+; the text below is 3.10's fallback
+    if code in MYSQL_TRANSIENT or sqlite_error in SQLITE_TRANSIENT or "database is locked" in text:
         cause = MYSQL_TRANSIENT.get(code, "database is locked")
         return DatabaseBusy(f"database is busy ({cause}); nothing was written", hint="retry the command")
     if code == MYSQL_MISSING_TABLE or "no such table" in text:

@@ -18,7 +18,6 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, declared_attr, mapp
 
 from encounter_cli.db_types import ExactString, UTCDateTime
 
-STATUSES = ("booked", "cancelled", "completed", "no_show")
 MYSQL_TABLE_OPTIONS = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_unicode_ci", "mysql_engine": "InnoDB"}
 
 

@@ -21,7 +21,6 @@ from typing import Any, BinaryIO
 
 from encounter_cli.errors import InvalidInput
 
-FORMATS = ("csv", "json", "ndjson")
 EXTENSIONS = {".csv": "csv", ".json": "json", ".ndjson": "ndjson", ".jsonl": "ndjson"}
 MAX_FIELD_BYTES = 1 << 20  # one CSV field; far above any valid value, low enough to refuse junk quickly
 READ_CHUNK = 1 << 16

@@ -37,5 +37,5 @@ Output = Annotated[
 MAX_ROWS = 2**62  # far past any table, and inside SQLite's 64-bit integers
 Limit = Annotated[int | None, typer.Option("--limit", min=1, max=MAX_ROWS, help="Return at most N rows.")]
 Offset = Annotated[int, typer.Option("--offset", min=0, max=MAX_ROWS, help="Skip the first N rows.")]
-MAX_ID = 2**31 - 1  # INTEGER columns; a larger number cannot name a record
+MAX_ID = 2**31 - 1  # as schemas.MAX_ID (INTEGER columns); repeated so --help never imports Pydantic
 RecordId = Annotated[int, typer.Argument(help="Record id.", show_default=False, min=1, max=MAX_ID)]

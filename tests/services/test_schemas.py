@@ -364,3 +364,9 @@ def test_reason_allows_line_breaks_but_no_other_control_characters(reason, accep
         with pytest.raises(InvalidInput) as caught:
             schemas.parse(schemas.AppointmentCreate, values)
         assert caught.value.field == "reason"
+
+
+def test_the_cli_and_the_schemas_agree_on_the_largest_id():
+    from encounter_cli.cli import options
+
+    assert options.MAX_ID == schemas.MAX_ID
