@@ -33,8 +33,7 @@ Reason = Annotated[str | None, typer.Option("--reason", help="Free text, at most
 
 
 def _show(ctx: typer.Context, appointment, fmt: OutputFormat) -> None:
-    item = output.record(appointment, output.APPOINTMENT_FIELDS)
-    output.print_one(item, fmt, state(ctx).zone(), f"Appointment {appointment.id}")
+    output.show_record(appointment, output.APPOINTMENT, fmt, state(ctx).zone())
 
 
 @app.command("book")
@@ -101,15 +100,10 @@ def list_(
         first, before = max(day_start, first or day_start), min(day_end, before or day_end)
     status_value = status.value if status else None
     where = services.AppointmentFilter(first, before, doctor_id, patient_id, status_value)
-    if where == services.AppointmentFilter():
-        where = services.AppointmentFilter(start_from=parse_day("today", zone)[0], status="booked")
+    where = where.or_upcoming(today_start=parse_day("today", zone)[0])
     with state(ctx).database().session() as session:
         listing = services.list_appointments(session, where, output.page_size(fmt, limit), offset)
-        output.print_many(
-            (output.record(a, output.APPOINTMENT_FIELDS) for a in listing),
-            fmt, zone, fields=output.APPOINTMENT_FIELDS, columns=output.APPOINTMENT_COLUMNS,
-            title="Appointments", limit=limit, count_rest=lambda shown: listing.total() - offset - shown,
-        )  # fmt: skip
+        output.show_listing(listing, output.APPOINTMENT, fmt, zone, limit)
 
 
 @app.command("show")

@@ -20,8 +20,7 @@ app = typer.Typer(help="Manage doctors.", no_args_is_help=True)
 
 
 def _show(ctx: typer.Context, doctor, fmt: OutputFormat) -> None:
-    item = output.record(doctor, output.DOCTOR_FIELDS)
-    output.print_one(item, fmt, state(ctx).zone(), f"Doctor {doctor.id}")
+    output.show_record(doctor, output.DOCTOR, fmt, state(ctx).zone())
 
 
 @app.command("add")
@@ -66,11 +65,7 @@ def list_(
     zone = state(ctx).zone()
     with state(ctx).database().session() as session:
         listing = services.list_doctors(session, active, specialization, output.page_size(fmt, limit), offset)
-        output.print_many(
-            (output.record(d, output.DOCTOR_FIELDS) for d in listing),
-            fmt, zone, fields=output.DOCTOR_FIELDS, columns=output.DOCTOR_COLUMNS, title="Doctors",
-            limit=limit, count_rest=lambda shown: listing.total() - offset - shown,
-        )  # fmt: skip
+        output.show_listing(listing, output.DOCTOR, fmt, zone, limit)
 
 
 @app.command("show")

@@ -10,6 +10,7 @@ import csv
 import json
 import sys
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import islice
 from zoneinfo import ZoneInfo
@@ -26,10 +27,40 @@ APPOINTMENT_FIELDS = (
     "id", "patient_id", "doctor_id", "start_time", "end_time", "duration_minutes", "status",
     "reason", "cancelled_at", "cancellation_reason", "created_at", "updated_at",
 )  # fmt: skip
-# Narrower column sets for list tables; `show` and machine formats give every field.
-PATIENT_COLUMNS = PATIENT_FIELDS[:6]
-DOCTOR_COLUMNS = DOCTOR_FIELDS[:4]
-APPOINTMENT_COLUMNS = ("id", "start_time", "end_time", "doctor_id", "patient_id", "status", "reason")
+
+
+@dataclass(frozen=True)
+class Kind:
+    """How one entity prints: every field for `show` and machine formats, fewer columns in list tables."""
+
+    name: str
+    fields: tuple[str, ...]
+    columns: tuple[str, ...]
+
+
+PATIENT = Kind("Patient", PATIENT_FIELDS, PATIENT_FIELDS[:6])
+DOCTOR = Kind("Doctor", DOCTOR_FIELDS, DOCTOR_FIELDS[:4])
+APPOINTMENT = Kind(
+    "Appointment", APPOINTMENT_FIELDS, ("id", "start_time", "end_time", "doctor_id", "patient_id", "status", "reason")
+)
+
+
+def show_record(obj, kind: Kind, fmt: OutputFormat, zone: ZoneInfo) -> None:
+    print_one(record(obj, kind.fields), fmt, zone, f"{kind.name} {obj.id}")
+
+
+def show_listing(listing, kind: Kind, fmt: OutputFormat, zone: ZoneInfo, limit: int | None) -> None:
+    """A service `Listing`: streamed in machine formats, one page with a count of the rest in a table."""
+    print_many(
+        (record(obj, kind.fields) for obj in listing),
+        fmt,
+        zone,
+        fields=kind.fields,
+        columns=kind.columns,
+        title=f"{kind.name}s",
+        limit=limit,
+        count_rest=lambda shown: listing.total() - listing.offset - shown,
+    )
 
 
 def page_size(fmt: OutputFormat, limit: int | None) -> int | None:

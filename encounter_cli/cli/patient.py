@@ -25,8 +25,7 @@ BirthDate = Annotated[str | None, typer.Option("--dob", help="Date of birth, YYY
 
 
 def _show(ctx: typer.Context, patient, fmt: OutputFormat) -> None:
-    item = output.record(patient, output.PATIENT_FIELDS)
-    output.print_one(item, fmt, state(ctx).zone(), f"Patient {patient.id}")
+    output.show_record(patient, output.PATIENT, fmt, state(ctx).zone())
 
 
 @app.command("add")
@@ -71,11 +70,7 @@ def list_(
     zone = state(ctx).zone()
     with state(ctx).database().session() as session:
         listing = services.list_patients(session, search, output.page_size(fmt, limit), offset)
-        output.print_many(
-            (output.record(p, output.PATIENT_FIELDS) for p in listing),
-            fmt, zone, fields=output.PATIENT_FIELDS, columns=output.PATIENT_COLUMNS, title="Patients",
-            limit=limit, count_rest=lambda shown: listing.total() - offset - shown,
-        )  # fmt: skip
+        output.show_listing(listing, output.PATIENT, fmt, zone, limit)
 
 
 @app.command("show")

@@ -29,6 +29,12 @@ class AppointmentFilter:
     patient_id: int | None = None
     status: str | None = None
 
+    def or_upcoming(self, today_start: datetime) -> AppointmentFilter:
+        """Without any condition, `list` means booked appointments from the start of today (SPEC §5)."""
+        if self != AppointmentFilter():
+            return self
+        return AppointmentFilter(start_from=today_start, status="booked")
+
 
 def book_appointment(
     session: Session, data: AppointmentCreate, now: datetime | None = None, zone: tzinfo = UTC
