@@ -64,11 +64,11 @@ def test_a_retried_skip_invalid_batch_does_not_collide_with_itself(database, mon
     real_insert = imports._bulk_insert
     attempts = []
 
-    def busy_once(session, model, rows):
+    def busy_once(session, model, rows, shared):
         attempts.append(1)
         if len(attempts) == 1:
             raise DatabaseBusy("database is busy (deadlock); nothing was written")
-        real_insert(session, model, rows)
+        real_insert(session, model, rows, shared)
 
     monkeypatch.setattr(imports, "_bulk_insert", busy_once)
     start = NOW + timedelta(days=1)
