@@ -288,13 +288,13 @@ def _taken_ids(session: Session, importer: EntityImport, rows: list[Row]) -> dic
     model = importer.model(session)
     wanted = {row.values["id"] for row in rows if "id" in row.values}
     stored = set(session.scalars(select(model.id).where(model.id.in_(wanted)))) if wanted else set()
-    seen = set(importer.earlier_ids)
+    seen: set[int] = set()
     rejected = {}
     for i, row in enumerate(rows):
         wanted_id = row.values.get("id")
         if wanted_id is None:
             continue
-        if wanted_id in stored or wanted_id in seen:
+        if wanted_id in stored or wanted_id in seen or wanted_id in importer.earlier_ids:
             message = f"{importer.entity} id {wanted_id} is already taken"
             rejected[i] = Rejection(row.line, "id", "conflict", message)
         seen.add(wanted_id)
