@@ -114,6 +114,7 @@ class Database:
         if self._tables_ready:
             return
         names = [t.name for t in self.models.metadata.sorted_tables]
+        # Look first without the write lock: create_tables takes it, and most commands only read.
         with translate_errors(self.display_url), self.engine.connect() as conn:
             present = set(inspect(conn).get_table_names())
         if not present.issuperset(names):

@@ -66,16 +66,15 @@ def _read_csv(stream: BinaryIO, check_header: Callable[[list[str]], None]) -> It
         if repeated is not None:
             raise InvalidInput("header", repeated, "names a column twice")
         check_header(header)
-        line = reader.line_num + 1
+        start = reader.line_num + 1  # a record may span lines (quoted newlines): cite the one it starts on
         for fields in reader:
-            if fields == []:
-                line = reader.line_num + 1
+            line, start = start, reader.line_num + 1
+            if not fields:
                 continue  # a blank line is not a record
             if len(fields) != len(header):
                 yield line, BadRecord(f"has {len(fields)} fields but the header has {len(header)}")
             else:
                 yield line, {name: value or None for name, value in zip(header, fields, strict=True)}
-            line = reader.line_num + 1
 
 
 def _read_ndjson(stream: BinaryIO) -> Iterator[tuple[int, Record]]:

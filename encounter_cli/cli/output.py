@@ -95,9 +95,10 @@ def print_many(
 ) -> None:
     """A list of records. Tables stop at 100 rows unless `limit` is given, and say how many were left out."""
     if fmt == OutputFormat.table:
-        shown = list(islice(items, limit or DEFAULT_TABLE_ROWS))
+        page = limit or DEFAULT_TABLE_ROWS
+        shown = list(islice(items, page))
         _print_table(shown, columns, zone, title)
-        left_out = count_rest(len(shown)) if count_rest and len(shown) == (limit or DEFAULT_TABLE_ROWS) else 0
+        left_out = count_rest(len(shown)) if count_rest and len(shown) == page else 0
         if left_out:
             print(f"{left_out} more not shown; use --limit and --offset to see them", file=sys.stderr)
     elif fmt == OutputFormat.json:
