@@ -1,7 +1,8 @@
 """The one error tree every front end maps: data about what went wrong, not display text.
 
 Each class names its `kind`; front ends turn kinds into exit codes or HTTP
-statuses in a single table (see `encounter_cli.cli.errors`).
+statuses in a single table (see `encounter_cli.cli.errors`). The named
+constructor of each business rule lives in `encounter_cli.services.rules`.
 """
 
 from __future__ import annotations
@@ -10,15 +11,16 @@ from typing import Any
 
 
 class EncounterError(Exception):
-    """Base of every expected failure."""
+    """Base of every expected failure. `field` names the input it concerns, when one does."""
 
     kind = "internal"
 
-    def __init__(self, message: str, *, hint: str | None = None, **details: Any) -> None:
+    def __init__(self, message: str, *, field: str | None = None, hint: str | None = None, **details: Any) -> None:
         super().__init__(message)
         self.message = message
+        self.field = field
         self.hint = hint
-        self.details = {k: v for k, v in details.items() if v is not None}
+        self.details = {k: v for k, v in {"field": field, **details}.items() if v is not None}
 
 
 class InvalidInput(EncounterError):
@@ -28,18 +30,16 @@ class InvalidInput(EncounterError):
 
     def __init__(self, field: str, value: Any, rule: str, *, hint: str | None = None) -> None:
         shown = "" if value is None else f' "{_clip(str(value))}"'
-        super().__init__(f"{field}:{shown} {rule}", hint=hint, field=field, value=_plain(value))
-        self.field = field
+        super().__init__(f"{field}:{shown} {rule}", field=field, hint=hint, value=_plain(value))
         self.rule = rule
 
 
 class NotFound(EncounterError):
     kind = "not_found"
 
-    def __init__(self, entity: str, entity_id: Any, *, field: str | None = None) -> None:
-        super().__init__(f"{entity} {entity_id} does not exist", entity=entity, id=entity_id, field=field)
+    def __init__(self, entity: str, entity_id: Any, *, field: str = "id") -> None:
+        super().__init__(f"{entity} {entity_id} does not exist", field=field, entity=entity, id=entity_id)
         self.entity = entity
-        self.field = field or "id"
 
 
 class Conflict(EncounterError):
@@ -47,15 +47,23 @@ class Conflict(EncounterError):
 
     kind = "conflict"
 
-    def __init__(self, message: str, *, field: str | None = None, **details: Any) -> None:
-        super().__init__(message, field=field, **details)
-        self.field = field
-
 
 class Unavailable(EncounterError):
     """The database cannot be reached, is busy, or is not set up."""
 
     kind = "unavailable"
+
+
+class DatabaseBusy(Unavailable):
+    """A deadlock, lock-wait timeout or locked SQLite file: safe to retry."""
+
+
+class RowsRejected(EncounterError):
+    """A batch import rejected rows; its kind is the worst among them (invalid > not_found > conflict)."""
+
+    def __init__(self, kind: str, rejected: int, read: int) -> None:
+        super().__init__(f"{rejected} of {read} rows rejected", rejected=rejected, read=read)
+        self.kind = kind
 
 
 def _clip(text: str, limit: int = 80) -> str:
@@ -68,15 +76,3 @@ def _plain(value: Any) -> Any:
     if value is None or isinstance(value, (int, float, bool)):
         return value
     return _clip(str(value))
-
-
-class RowsRejected(EncounterError):
-    """A batch import rejected rows; its kind is the worst among them (invalid > not_found > conflict)."""
-
-    def __init__(self, kind: str, rejected: int, read: int) -> None:
-        super().__init__(f"{rejected} of {read} rows rejected", rejected=rejected, read=read)
-        self.kind = kind
-
-
-class DatabaseBusy(Unavailable):
-    """A deadlock, lock-wait timeout or locked SQLite file: safe to retry."""

@@ -11,17 +11,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
-from typing import ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, MetaData, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, declared_attr, mapped_column
 
 from encounter_cli.db_types import ExactString, UTCDateTime
+from encounter_cli.domain import AppointmentStatus
 
 MYSQL_TABLE_OPTIONS = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_unicode_ci", "mysql_engine": "InnoDB"}
 
 
 class TimestampColumns:
+    if TYPE_CHECKING:  # the mapped subclasses built by `models_for` get SQLAlchemy's keyword constructor
+
+        def __init__(self, **values: Any) -> None: ...
+
     created_at: Mapped[datetime] = mapped_column("createdAt", UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column("updatedAt", UTCDateTime())
 
@@ -47,7 +52,7 @@ class AppointmentColumns(TimestampColumns):
     start_time: Mapped[datetime] = mapped_column("startTime", UTCDateTime())
     end_time: Mapped[datetime] = mapped_column("endTime", UTCDateTime())
     duration_minutes: Mapped[int] = mapped_column("durationMinutes", Integer)
-    status: Mapped[str] = mapped_column("status", String(20), default="booked")
+    status: Mapped[str] = mapped_column("status", String(20), default=AppointmentStatus.booked.value)
     reason: Mapped[str | None] = mapped_column("reason", String(500))
     cancelled_at: Mapped[datetime | None] = mapped_column("cancelledAt", UTCDateTime())
     cancellation_reason: Mapped[str | None] = mapped_column("cancellationReason", String(500))

@@ -8,7 +8,6 @@ Times without an offset are read in the clinic's time zone.
 
 from __future__ import annotations
 
-from enum import Enum
 from typing import Annotated
 
 import typer
@@ -17,15 +16,9 @@ from encounter_cli.cli import output
 from encounter_cli.cli.imports import add_import_command
 from encounter_cli.cli.options import MAX_ID, Limit, Offset, Output, OutputFormat, RecordId
 from encounter_cli.cli.state import state
+from encounter_cli.domain import AppointmentStatus
 
 app = typer.Typer(help="Book, list and cancel appointments.", no_args_is_help=True)
-
-
-class Status(str, Enum):
-    booked = "booked"
-    cancelled = "cancelled"
-    completed = "completed"
-    no_show = "no_show"
 
 
 WHEN_HELP = "ISO 8601 time or date (its midnight), e.g. 2026-12-01T09:00+01:00 or 2026-12-01, or now."
@@ -78,7 +71,7 @@ def list_(
     patient_id: Annotated[
         int | None, typer.Option("--patient", metavar="ID", min=1, max=MAX_ID, help="Only this patient.")
     ] = None,
-    status: Annotated[Status | None, typer.Option("--status", help="Only this status.")] = None,
+    status: Annotated[AppointmentStatus | None, typer.Option("--status", help="Only this status.")] = None,
     limit: Limit = None,
     offset: Offset = 0,
     fmt: Output = OutputFormat.table,
@@ -98,8 +91,7 @@ def list_(
     if day is not None:  # --date narrows --from/--to to that clinic day
         day_start, day_end = parse_day(day, zone)
         first, before = max(day_start, first or day_start), min(day_end, before or day_end)
-    status_value = status.value if status else None
-    where = services.AppointmentFilter(first, before, doctor_id, patient_id, status_value)
+    where = services.AppointmentFilter(first, before, doctor_id, patient_id, status)
     where = where.or_upcoming(today_start=parse_day("today", zone)[0])
     with state(ctx).database().session() as session:
         listing = services.list_appointments(session, where, output.page_size(fmt, limit), offset)

@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from encounter_cli.errors import Conflict, EncounterError, NotFound
+from encounter_cli.domain import AppointmentStatus
 from encounter_cli.models import DoctorColumns, models_of
+from encounter_cli.services import rules
 from encounter_cli.services.common import Listing, conflict_guard, stamp
 
 if TYPE_CHECKING:  # schemas build Pydantic models: import them only where input is parsed
@@ -25,11 +26,10 @@ class ActivationResult:
 
 def add_doctor(session: Session, data: DoctorCreate, now: datetime | None = None) -> DoctorColumns:
     m = models_of(session)
-    if data.id is not None and session.get(m.Doctor, data.id) is not None:
-        raise _id_taken(data.id)
+    rules.ensure_id_free(session, m.Doctor, "doctor", data.id)
     created = stamp(now)
     doctor = m.Doctor(**data.model_dump(), created_at=created, updated_at=created)
-    with conflict_guard(session, lambda: _id_taken(data.id)):
+    with conflict_guard(session, lambda: rules.id_taken("doctor", data.id)):
         session.add(doctor)
     return doctor
 
@@ -40,7 +40,7 @@ def get_doctor(session: Session, doctor_id: int, *, lock: bool = False, field: s
     query = select(doctor_model).where(doctor_model.id == doctor_id)
     doctor = session.scalars(query.with_for_update() if lock else query).first()
     if doctor is None:
-        raise NotFound("doctor", doctor_id, field=field)
+        raise rules.not_found("doctor", doctor_id, field)
     return doctor
 
 
@@ -73,10 +73,8 @@ def set_doctor_active(session: Session, doctor_id: int, active: bool, now: datet
 def _future_booked(session: Session, doctor_id: int, now: datetime) -> int:
     appointment = models_of(session).Appointment
     query = select(func.count()).where(
-        appointment.doctor_id == doctor_id, appointment.status == "booked", appointment.start_time > now
+        appointment.doctor_id == doctor_id,
+        appointment.status == AppointmentStatus.booked.value,
+        appointment.start_time > now,
     )
-    return session.scalar(query)
-
-
-def _id_taken(doctor_id: int | None) -> EncounterError:
-    return Conflict(f"doctor id {doctor_id} is already taken", field="id", id=doctor_id)
+    return session.scalar(query) or 0

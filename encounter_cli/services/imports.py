@@ -3,16 +3,18 @@
 Per row, the same Pydantic schemas as `add`/`book`. Per batch (set-based,
 one query per rule, not one per row): ids and emails already stored,
 patients and doctors that exist, and appointment overlaps, checked in memory
-on each doctor's sorted booked intervals. Good rows are inserted with one
-bulk INSERT per batch.
+on each doctor's sorted booked intervals. Every rejection is the error the
+single-record command would raise (`services.rules`), turned into a row of
+the report. Good rows are inserted with one bulk INSERT per batch.
 
 Rows are inserted even in all-or-nothing mode while later rows are still
-being read: the database then finds duplicates of earlier batches like any
-stored row, and the transaction is simply rolled back at the end if any row
-failed. A --dry-run inserts nothing (a rolled-back INSERT still uses up MySQL
-AUTO_INCREMENT values); the importer remembers accepted keys instead. With
---skip-invalid each batch is its own transaction, so an interruption leaves
-whole batches only.
+being read: the database then finds conflicts with earlier batches like any
+stored row, and the transaction is rolled back at the end if any row failed.
+A --dry-run inserts nothing (a rolled-back INSERT still uses up MySQL
+AUTO_INCREMENT values). Keys the input has given so far (emails, ids) are
+kept with their line numbers in `InputKeys`, so a repeat names its first line
+in every mode. With --skip-invalid each batch is its own transaction, so an
+interruption leaves whole batches only.
 
 Unlike the single-record services, `run_import` opens its own transactions
 (one, or one per batch), because how it commits is part of the import's rules.
@@ -20,24 +22,29 @@ Unlike the single-record services, `run_import` opens its own transactions
 
 from __future__ import annotations
 
+import sqlite3
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from itertools import groupby, islice
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, inspect, literal, select
+from pydantic import BaseModel
+from sqlalchemy import Dialect, insert, inspect, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeEngine, UserDefinedType
 
+from encounter_cli import schemas
 from encounter_cli.clinic_time import parse_when
+from encounter_cli.domain import AppointmentStatus
 from encounter_cli.errors import DatabaseBusy, EncounterError, InvalidInput
-from encounter_cli.models import models_of
+from encounter_cli.models import AppointmentColumns, DoctorColumns, Models, PatientColumns, models_of
 from encounter_cli.readers import BadRecord, Record
-from encounter_cli.services.appointments import already_booked, ensure_future
+from encounter_cli.services import rules
 from encounter_cli.services.common import stamp
 
 if TYPE_CHECKING:
@@ -47,6 +54,8 @@ BATCH_ROWS = 5000
 INSERT_ATTEMPTS = 3
 EXIT_ORDER = ("invalid", "not_found", "conflict")  # the first kind present decides the exit code
 
+ModelT = TypeVar("ModelT", PatientColumns, DoctorColumns, AppointmentColumns)
+
 
 @dataclass(frozen=True)
 class Rejection:
@@ -54,6 +63,10 @@ class Rejection:
     field: str
     type: str
     message: str
+
+    @classmethod
+    def from_error(cls, line: int, error: EncounterError) -> Rejection:
+        return cls(line, error.field or "record", error.kind, error.message)
 
 
 @dataclass
@@ -76,22 +89,53 @@ class Row:
     values: dict[str, Any]
 
 
-class EntityImport:
+class InputKeys:
+    """Keys (emails, ids) that accepted rows of this input have given, each with its line.
+
+    Kept in a private temporary SQLite database (deleted when closed), not in
+    memory: an input of millions of rows costs no memory, and a dry run, which
+    stores nothing, still finds a repeat in a later batch.
+    """
+
+    def __init__(self) -> None:
+        self._db = sqlite3.connect("")  # "" is a temporary on-disk database, private to this connection
+        self._db.execute("CREATE TABLE keys (kind TEXT, key, line INTEGER, PRIMARY KEY (kind, key)) WITHOUT ROWID")
+
+    def first_lines(self, kind: str, keys: Iterable[Any]) -> dict[Any, int]:
+        """The line that first gave each of `keys` (of those given before)."""
+        wanted = list(keys)
+        found: dict[Any, int] = {}
+        for start in range(0, len(wanted), BATCH_ROWS):
+            chunk = wanted[start : start + BATCH_ROWS]
+            marks = ",".join("?" * len(chunk))
+            query = f"SELECT key, line FROM keys WHERE kind = ? AND key IN ({marks})"
+            found.update(self._db.execute(query, [kind, *chunk]).fetchall())
+        return found
+
+    def add(self, kind: str, lines: Iterable[tuple[Any, int]]) -> None:
+        self._db.executemany("INSERT OR IGNORE INTO keys VALUES (?, ?, ?)", ((kind, k, n) for k, n in lines))
+
+    def close(self) -> None:
+        self._db.close()
+
+
+class EntityImport(Generic[ModelT]):
     """What differs between entities: accepted columns, per-row and per-batch checks."""
 
-    entity = ""  # also names the model (capitalised) and the input schema (+ "Create")
-    output_only: frozenset[str] = frozenset({"created_at", "updated_at"})
+    entity: ClassVar[str]
+    schema: ClassVar[type[BaseModel]]
+    output_only: ClassVar[frozenset[str]] = frozenset({"created_at", "updated_at"})
 
     def __init__(self, now: datetime, zone: ZoneInfo) -> None:
-        from encounter_cli import schemas
-
         self.now, self.zone = now, zone
-        today = now.astimezone(zone).date()
+        self.today = now.astimezone(zone).date()
         self.created = stamp(now)
-        self.schema = getattr(schemas, f"{self.entity.capitalize()}Create")
-        self.parse = lambda given: schemas.parse(self.schema, given, today=today)
         self.accepted = frozenset(self.schema.model_fields) | self.output_only
-        self.earlier_ids: set[int] = set()  # filled by `remember` on a dry run only
+        self.keys = InputKeys()
+
+    @staticmethod
+    def model(models: Models) -> type[ModelT]:
+        raise NotImplementedError
 
     def check_columns(self, names: Iterable[str]) -> None:
         """A column the entity does not have is an error for the whole file, not silently dropped."""
@@ -108,11 +152,11 @@ class EntityImport:
             if name not in self.accepted:
                 raise InvalidInput(name, None, f"is not a {self.entity} field")
         given = {k: v for k, v in record.items() if v is not None and k not in self.output_only}
-        return self.schema_values(self.parse(given))
+        return self.schema_values(schemas.parse(self.schema, given, today=self.today))
 
-    def schema_values(self, data) -> dict[str, Any]:
+    def schema_values(self, data: Any) -> dict[str, Any]:
         """Every column, empty ones as None (a bulk INSERT takes its columns from the rows); no id means new."""
-        values = data.model_dump()
+        values: dict[str, Any] = data.model_dump()
         if values["id"] is None:
             del values["id"]
         return values
@@ -121,81 +165,112 @@ class EntityImport:
         """Values every imported row shares: sent once per INSERT, not converted again for each row."""
         return {"created_at": self.created, "updated_at": self.created}
 
-    def check_batch(self, session: Session, rows: list[Row]) -> dict[int, Rejection]:
-        """Set-based checks against stored rows and the rest of the batch: index in batch -> rejection."""
-        return _taken_ids(session, self, rows)
+    def check_batch(self, session: Session, rows: list[Row]) -> dict[int, EncounterError]:
+        """Set-based checks against stored rows and the rest of the input: index in batch -> error."""
+        model = self.model(models_of(session))
+        wanted = {row.values["id"] for row in rows if "id" in row.values}
+        stored = set(session.scalars(select(model.id).where(model.id.in_(wanted)))) if wanted else set()
+        errors = self.repeats(rows, "id", skip={})
+        for i, row in enumerate(rows):
+            if i not in errors and row.values.get("id") in stored:
+                errors[i] = rules.id_taken(self.entity, row.values["id"])
+        return errors
 
-    def model(self, session: Session) -> type:
-        return getattr(models_of(session), self.entity.capitalize())
+    def repeats(self, rows: list[Row], key: str, skip: dict[int, EncounterError]) -> dict[int, EncounterError]:
+        """Rows whose `key` an earlier row of the input gave (ignoring rows in `skip`)."""
+        earlier = self.keys.first_lines(key, (row.values[key] for row in rows if key in row.values))
+        errors: dict[int, EncounterError] = {}
+        for i, row in enumerate(rows):
+            value = row.values.get(key)
+            if i in skip or value is None:
+                continue
+            if value in earlier:
+                errors[i] = rules.repeated_in_input(key, value, earlier[value])
+            else:
+                earlier[value] = row.line
+        return errors
+
+    def remember(self, rows: list[Row]) -> None:
+        """Keep the keys of rows that were accepted (and, unless a dry run, inserted)."""
+        self.keys.add("id", ((row.values["id"], row.line) for row in rows if "id" in row.values))
 
     def reset(self) -> None:
         """Forget what was learnt from the database: a new transaction may see other writers' rows."""
 
-    def remember(self, rows: list[Row]) -> None:
-        """A dry run inserts nothing, so keys of accepted rows are kept here for the batches after."""
-        self.earlier_ids.update(row.values["id"] for row in rows if "id" in row.values)
+    def close(self) -> None:
+        self.keys.close()
 
 
-class PatientImport(EntityImport):
+class PatientImport(EntityImport[PatientColumns]):
     entity = "patient"
-    stored_before: int | None = None  # highest patient id before this import wrote anything
+    schema = schemas.PatientCreate
 
-    def __init__(self, now: datetime, zone: ZoneInfo) -> None:
-        super().__init__(now, zone)
-        self.earlier_emails: set[int] = set()  # dry run: hashes, so a million emails cost little memory
+    @staticmethod
+    def model(models: Models) -> type[PatientColumns]:
+        return models.Patient
+
+    def check_batch(self, session: Session, rows: list[Row]) -> dict[int, EncounterError]:
+        errors = super().check_batch(session, rows)
+        errors.update(self.repeats(rows, "email", skip=errors))
+        patient = models_of(session).Patient
+        emails = {row.values["email"] for i, row in enumerate(rows) if i not in errors}
+        stored = set(session.scalars(select(patient.email).where(patient.email.in_(emails))))
+        for i, row in enumerate(rows):
+            if i not in errors and row.values["email"] in stored:
+                errors[i] = rules.email_taken(row.values["email"])
+        return errors
 
     def remember(self, rows: list[Row]) -> None:
         super().remember(rows)
-        self.earlier_emails.update(hash(row.values["email"]) for row in rows)
-
-    def _mine(self, patient_id: int, created: datetime) -> bool:
-        """Was this stored row written by an earlier batch of this import? (New ids, this run's timestamp.)"""
-        return patient_id > self.stored_before and created == self.created
-
-    def check_batch(self, session: Session, rows: list[Row]) -> dict[int, Rejection]:
-        rejected = super().check_batch(session, rows)
-        patient = self.model(session)
-        emails = {row.values["email"] for i, row in enumerate(rows) if i not in rejected}
-        if self.stored_before is None:
-            self.stored_before = session.scalar(select(func.max(patient.id))) or 0
-        query = select(patient.email, patient.id, patient.created_at).where(patient.email.in_(emails))
-        stored = {email: self._mine(patient_id, created) for email, patient_id, created in session.execute(query)}
-        first_line: dict[str, int] = {}
-        for i, row in enumerate(rows):
-            email = row.values["email"]
-            if i in rejected:
-                continue
-            if email in stored:
-                owner = "an earlier row of this input" if stored[email] else "another patient"
-                message = f'email: "{email}" is already used by {owner}'
-                rejected[i] = Rejection(row.line, "email", "conflict", message)
-            elif hash(email) in self.earlier_emails:
-                message = f'email: "{email}" appears earlier in the input'
-                rejected[i] = Rejection(row.line, "email", "conflict", message)
-            elif email in first_line:
-                message = f'email: "{email}" appears twice in the input (first at line {first_line[email]})'
-                rejected[i] = Rejection(row.line, "email", "conflict", message)
-            else:
-                first_line[email] = row.line
-        return rejected
+        self.keys.add("email", ((row.values["email"], row.line) for row in rows))
 
 
-class DoctorImport(EntityImport):
+class DoctorImport(EntityImport[DoctorColumns]):
     entity = "doctor"
+    schema = schemas.DoctorCreate
+
+    @staticmethod
+    def model(models: Models) -> type[DoctorColumns]:
+        return models.Doctor
 
 
-class AppointmentImport(EntityImport):
+@dataclass
+class Bookings:
+    """One doctor's booked intervals, sorted and disjoint, each held by a stored appointment (id) or a line."""
+
+    starts: list[datetime] = field(default_factory=list)
+    ends: list[datetime] = field(default_factory=list)
+    holders: list[tuple[int | None, int | None]] = field(default_factory=list)  # (appointment id, input line)
+
+    def clash(self, start: datetime, end: datetime) -> int | None:
+        """Index of the interval overlapping [start, end), if any: only the one before `end` can."""
+        slot = bisect_left(self.starts, end)
+        return slot - 1 if slot and self.ends[slot - 1] > start else None
+
+    def add(self, start: datetime, end: datetime, holder: tuple[int | None, int | None]) -> None:
+        slot = bisect_left(self.starts, end)
+        self.starts.insert(slot, start)
+        self.ends.insert(slot, end)
+        self.holders.insert(slot, holder)
+
+
+class AppointmentImport(EntityImport[AppointmentColumns]):
     """Imported appointments are new bookings: every booking rule applies."""
 
     entity = "appointment"
+    schema = schemas.AppointmentCreate
     output_only = frozenset({"created_at", "updated_at", "end_time", "status", "cancelled_at", "cancellation_reason"})
 
     def __init__(self, now: datetime, zone: ZoneInfo) -> None:
         super().__init__(now, zone)
-        self.booked: dict[int, tuple[list[datetime], list[datetime]]] = {}  # doctor -> sorted starts, ends
+        self.booked: dict[int, Bookings] = {}
+
+    @staticmethod
+    def model(models: Models) -> type[AppointmentColumns]:
+        return models.Appointment
 
     def prepare(self, record: dict[str, Any]) -> dict[str, Any]:
-        if (record.get("status") or "booked") != "booked":
+        if (record.get("status") or AppointmentStatus.booked) != AppointmentStatus.booked:
             raise InvalidInput("status", record["status"], "must be booked: an import makes new bookings")
         for name in ("cancelled_at", "cancellation_reason"):
             if record.get(name) is not None:
@@ -207,103 +282,90 @@ class AppointmentImport(EntityImport):
             record = {**record, "start_time": parse_when(start, self.zone)}
         return super().prepare(record)
 
-    def schema_values(self, data) -> dict[str, Any]:
-        ensure_future(data.start_time, self.now, self.zone)
+    def schema_values(self, data: Any) -> dict[str, Any]:
+        rules.ensure_future(data.start_time, self.now, self.zone)
         values = super().schema_values(data)
-        end = data.start_time + timedelta(minutes=data.duration_minutes)
-        return {**values, "end_time": end}
+        return {**values, "end_time": data.start_time + timedelta(minutes=data.duration_minutes)}
 
     def same_for_every_row(self) -> dict[str, Any]:
-        return {**super().same_for_every_row(), "status": "booked"}
+        return {**super().same_for_every_row(), "status": AppointmentStatus.booked.value}
 
-    def check_batch(self, session: Session, rows: list[Row]) -> dict[int, Rejection]:
+    def check_batch(self, session: Session, rows: list[Row]) -> dict[int, EncounterError]:
         m = models_of(session)
         patient_ids = {row.values["patient_id"] for row in rows}
-        doctor_ids = sorted({row.values["doctor_id"] for row in rows})
         known_patients = set(session.scalars(select(m.Patient.id).where(m.Patient.id.in_(patient_ids))))
         # Locking the batch's doctors (in id order, so importers cannot deadlock each other)
         # queues concurrent bookings for them until this transaction ends.
-        locked = (
-            select(m.Doctor.id, m.Doctor.is_active).where(m.Doctor.id.in_(doctor_ids)).order_by(m.Doctor.id)
-        ).with_for_update()
-        doctors = {doctor_id: active for doctor_id, active in session.execute(locked)}
+        doctor_ids = sorted({row.values["doctor_id"] for row in rows})
+        locked = select(m.Doctor.id, m.Doctor.is_active).where(m.Doctor.id.in_(doctor_ids)).order_by(m.Doctor.id)
+        doctors = {doctor_id: active for doctor_id, active in session.execute(locked.with_for_update())}
         self._load_booked(session, [d for d in doctors if d not in self.booked])
-        rejected = super().check_batch(session, rows)
+        errors = super().check_batch(session, rows)
         for i, row in enumerate(rows):
-            if i not in rejected:
-                problem = self._booking_problem(row, known_patients, doctors)
-                if problem:
-                    rejected[i] = problem
-        return rejected
+            if i not in errors:
+                try:
+                    self._book(row, known_patients, doctors)
+                except EncounterError as error:
+                    errors[i] = error
+        return errors
 
     def reset(self) -> None:
         self.booked.clear()
 
-    def _booking_problem(self, row: Row, patients: set[int], doctors: dict[int, bool]) -> Rejection | None:
-        values, line = row.values, row.line
+    def _book(self, row: Row, patients: set[int], doctors: dict[int, bool]) -> None:
+        """The booking rules of `book_appointment`, on the intervals in memory."""
+        values = row.values
         if values["patient_id"] not in patients:
-            return Rejection(line, "patient_id", "not_found", f"patient {values['patient_id']} does not exist")
+            raise rules.not_found("patient", values["patient_id"], "patient_id")
         doctor_id = values["doctor_id"]
         if doctor_id not in doctors:
-            return Rejection(line, "doctor_id", "not_found", f"doctor {doctor_id} does not exist")
+            raise rules.not_found("doctor", doctor_id, "doctor_id")
         if not doctors[doctor_id]:
-            return Rejection(line, "doctor_id", "conflict", f"doctor {doctor_id} is inactive and cannot be booked")
-        starts, ends = self.booked[doctor_id]
-        start, end = values["start_time"], values["end_time"]
-        slot = bisect_left(starts, end)  # intervals are disjoint and sorted: only the one before can overlap
-        if slot and ends[slot - 1] > start:
-            message = already_booked(doctor_id, starts[slot - 1], ends[slot - 1], self.zone)
-            return Rejection(line, "start_time", "conflict", message)
-        starts.insert(slot, start)
-        ends.insert(slot, end)
-        return None
+            raise rules.doctor_inactive(doctor_id)
+        bookings, start, end = self.booked[doctor_id], values["start_time"], values["end_time"]
+        taken = bookings.clash(start, end)
+        if taken is not None:
+            appointment_id, line = bookings.holders[taken]
+            taken_start, taken_end = bookings.starts[taken], bookings.ends[taken]
+            raise rules.slot_taken(
+                doctor_id, taken_start, taken_end, self.zone, appointment_id=appointment_id, line=line
+            )
+        bookings.add(start, end, (None, row.line))
 
     def _load_booked(self, session: Session, doctor_ids: list[int]) -> None:
         appointment = models_of(session).Appointment
         for doctor_id in doctor_ids:
-            self.booked[doctor_id] = ([], [])
+            self.booked[doctor_id] = Bookings()
         if not doctor_ids:
             return
         query = (
-            select(appointment.doctor_id, appointment.start_time, appointment.end_time)
+            select(appointment.doctor_id, appointment.start_time, appointment.end_time, appointment.id)
             .where(
-                appointment.doctor_id.in_(doctor_ids), appointment.status == "booked", appointment.end_time > self.now
+                appointment.doctor_id.in_(doctor_ids),
+                appointment.status == AppointmentStatus.booked.value,
+                appointment.end_time > self.now,
             )
             .order_by(appointment.doctor_id, appointment.start_time)
         )
-        for doctor_id, start, end in session.execute(query):
-            self.booked[doctor_id][0].append(start)
-            self.booked[doctor_id][1].append(end)
+        for doctor_id, start, end, appointment_id in session.execute(query):
+            bookings = self.booked[doctor_id]
+            bookings.starts.append(start)
+            bookings.ends.append(end)
+            bookings.holders.append((appointment_id, None))
 
 
-IMPORTERS: dict[str, type[EntityImport]] = {
+IMPORTERS: dict[str, type[EntityImport[Any]]] = {
     "patient": PatientImport,
     "doctor": DoctorImport,
     "appointment": AppointmentImport,
 }
 
 
-def _taken_ids(session: Session, importer: EntityImport, rows: list[Row]) -> dict[int, Rejection]:
-    """Rows whose given id is stored already, or given earlier in the input."""
-    model = importer.model(session)
-    wanted = {row.values["id"] for row in rows if "id" in row.values}
-    stored = set(session.scalars(select(model.id).where(model.id.in_(wanted)))) if wanted else set()
-    seen: set[int] = set()
-    rejected = {}
-    for i, row in enumerate(rows):
-        wanted_id = row.values.get("id")
-        if wanted_id is None:
-            continue
-        if wanted_id in stored or wanted_id in seen or wanted_id in importer.earlier_ids:
-            message = f"{importer.entity} id {wanted_id} is already taken"
-            rejected[i] = Rejection(row.line, "id", "conflict", message)
-        seen.add(wanted_id)
-    return rejected
-
-
-def _bulk_insert(session: Session, model: type, rows: list[dict[str, Any]], shared: dict[str, Any]) -> None:
+def _bulk_insert(session: Session, model: type[Any], rows: list[dict[str, Any]], shared: dict[str, Any]) -> None:
     """One Core executemany INSERT: much cheaper per row than ORM objects.
 
+    Rows that name their id go first, so an automatic id (the highest stored
+    plus one on SQLite) never takes an id a later row of the batch asks for.
     `shared` values are converted to the database's form once, not once per
     row (a timestamp's conversion is a large part of a row's cost on SQLite).
     """
@@ -311,18 +373,19 @@ def _bulk_insert(session: Session, model: type, rows: list[dict[str, Any]], shar
     columns = {attribute.key: attribute.columns[0] for attribute in inspect(model).column_attrs}
     constants = {columns[name].key: _converted(columns[name].type, value, dialect) for name, value in shared.items()}
     statement = insert(model.__table__).values(constants)
-    # Rows with and without an explicit id need different column lists: one INSERT per run of each.
-    for _, run in groupby(rows, key=lambda row: "id" in row):
-        session.execute(statement, [{columns[name].key: value for name, value in row.items()} for row in run])
+    # Rows with and without an explicit id need different column lists: one INSERT per group.
+    named_first = sorted(rows, key=lambda row: "id" not in row)
+    for _, group in groupby(named_first, key=lambda row: "id" in row):
+        session.execute(statement, [{columns[name].key: value for name, value in row.items()} for row in group])
 
 
-def _converted(type_: TypeEngine, value: Any, dialect) -> Any:
+def _converted(type_: TypeEngine[Any], value: Any, dialect: Dialect) -> Any:
     """`value` as the driver receives it, in a bind parameter that converts nothing more."""
-    process = type_._cached_bind_processor(dialect)
+    process = type_.dialect_impl(dialect).bind_processor(dialect)
     return literal(process(value) if process else value, _AsConverted())
 
 
-class _AsConverted(UserDefinedType):
+class _AsConverted(UserDefinedType[Any]):
     """A bind type without conversion (a NullType bind would take the column's type, and its converter)."""
 
     cache_ok = True
@@ -331,17 +394,17 @@ class _AsConverted(UserDefinedType):
 @dataclass
 class BatchResult:
     read: int = 0
-    valid: int = 0
+    accepted: list[Row] = field(default_factory=list)
     rejected: list[Rejection] = field(default_factory=list)
     last_line: int = 0
 
 
 def import_batch(
-    session: Session, importer: EntityImport, records: list[tuple[int, Record]], write: bool = True
+    session: Session, importer: EntityImport[Any], records: list[tuple[int, Record]], write: bool = True
 ) -> BatchResult:
     """Validate one batch of records and insert the good ones (the caller commits or rolls back).
 
-    With `write` false (a dry run) nothing is inserted: the importer remembers the batch's keys instead.
+    With `write` false (a dry run) nothing is inserted.
     """
     result = BatchResult(read=len(records), last_line=records[-1][0])
     rows = []
@@ -352,37 +415,32 @@ def import_batch(
         try:
             rows.append(Row(line, importer.prepare(record)))
         except EncounterError as error:
-            result.rejected.append(Rejection(line, getattr(error, "field", "record"), error.kind, error.message))
-    rejected, good = _check_and_insert(session, importer, rows, write)
-    result.valid = len(good)
-    result.rejected += rejected.values()
+            result.rejected.append(Rejection.from_error(line, error))
+    errors, result.accepted = _check_and_insert(session, importer, rows, write)
+    result.rejected += (Rejection.from_error(rows[i].line, error) for i, error in errors.items())
     result.rejected.sort(key=lambda rejection: rejection.line)
     return result
 
 
 def _check_and_insert(
-    session: Session, importer: EntityImport, rows: list[Row], write: bool
-) -> tuple[dict[int, Rejection], list[Row]]:
+    session: Session, importer: EntityImport[Any], rows: list[Row], write: bool
+) -> tuple[dict[int, EncounterError], list[Row]]:
     """Set-based checks, then one bulk INSERT in a savepoint.
 
     Between check and insert a concurrent writer (MySQL) may store one of the
     batch's emails or ids; the UNIQUE index then refuses the INSERT, and the
     batch is simply checked again, now seeing that row.
     """
+    model = importer.model(models_of(session))
     for _ in range(INSERT_ATTEMPTS):
-        rejected = importer.check_batch(session, rows) if rows else {}
-        good = [row for i, row in enumerate(rows) if i not in rejected]
-        if not good:
-            return rejected, good
-        if not write:
-            importer.remember(good)
-            return rejected, good
+        errors = importer.check_batch(session, rows) if rows else {}
+        good = [row for i, row in enumerate(rows) if i not in errors]
+        if not good or not write:
+            return errors, good
         try:
             with session.begin_nested():
-                _bulk_insert(
-                    session, importer.model(session), [row.values for row in good], importer.same_for_every_row()
-                )
-            return rejected, good
+                _bulk_insert(session, model, [row.values for row in good], importer.same_for_every_row())
+            return errors, good
         except IntegrityError:
             importer.reset()
     raise DatabaseBusy("other writers kept storing this batch's emails or ids first", hint="retry the command")
@@ -390,7 +448,7 @@ def _check_and_insert(
 
 def run_import(
     database: Database,
-    importer: EntityImport,
+    importer: EntityImport[Any],
     records: Iterator[tuple[int, Record]],
     report: ImportReport,
     *,
@@ -400,39 +458,60 @@ def run_import(
 ) -> ImportReport:
     """Import everything `records` yields into `report`, which stays current if this is interrupted."""
     batches = iter(lambda: list(islice(records, BATCH_ROWS)), [])
-    if skip_invalid and not dry_run:
-        for batch in batches:
-            result = database.run(lambda session, batch=batch: _fresh_batch(session, importer, batch))
-            _merge(report, result, committed=True)
-            report.committed_through_line = result.last_line
-            progress(report)
-        return report
     try:
-        with database.session(write=True) as session:
-            for batch in batches:
-                _merge(report, import_batch(session, importer, batch, write=not dry_run), committed=False)
-                progress(report)
-            if dry_run or report.rejected:
-                raise _Discard
-            report.written = report.valid
-    except _Discard:
-        pass
+        if skip_invalid and not dry_run:
+            _import_batch_by_batch(database, importer, batches, report, progress)
+        else:
+            _import_all_or_nothing(database, importer, batches, report, progress, dry_run)
+    finally:
+        importer.close()
     return report
 
 
-def _fresh_batch(session: Session, importer: EntityImport, batch: list[tuple[int, Record]]) -> BatchResult:
-    """One --skip-invalid batch in its own transaction; a retry after a deadlock starts from a clean slate."""
-    importer.reset()
-    return import_batch(session, importer, batch)
+def _import_batch_by_batch(
+    database: Database,
+    importer: EntityImport[Any],
+    batches: Iterator[list[tuple[int, Record]]],
+    report: ImportReport,
+    progress: Callable[[ImportReport], None],
+) -> None:
+    """--skip-invalid: each batch is its own transaction; a retry after a deadlock starts from a clean slate."""
+
+    def fresh_batch(session: Session, batch: list[tuple[int, Record]]) -> BatchResult:
+        importer.reset()
+        return import_batch(session, importer, batch)
+
+    for batch in batches:
+        result = database.run(partial(fresh_batch, batch=batch))
+        _merge(report, importer, result, committed=True)
+        report.committed_through_line = result.last_line
+        progress(report)
 
 
-class _Discard(Exception):
-    """Roll the import transaction back: a dry run, or all-or-nothing with a rejected row."""
+def _import_all_or_nothing(
+    database: Database,
+    importer: EntityImport[Any],
+    batches: Iterator[list[tuple[int, Record]]],
+    report: ImportReport,
+    progress: Callable[[ImportReport], None],
+    dry_run: bool,
+) -> None:
+    """One transaction for the whole input, rolled back for a dry run or if any row was rejected."""
+    with database.session(write=True) as session:
+        for batch in batches:
+            _merge(report, importer, import_batch(session, importer, batch, write=not dry_run), committed=False)
+            progress(report)
+        if dry_run or report.rejected:
+            session.rollback()
+        else:
+            report.written = report.valid
 
 
-def _merge(report: ImportReport, result: BatchResult, committed: bool) -> None:
+def _merge(report: ImportReport, importer: EntityImport[Any], result: BatchResult, committed: bool) -> None:
+    """Count a finished batch, and remember its keys for the batches after it."""
+    importer.remember(result.accepted)
     report.read += result.read
-    report.valid += result.valid
+    report.valid += len(result.accepted)
     report.rejected += result.rejected
     if committed:
-        report.written += result.valid
+        report.written += len(result.accepted)

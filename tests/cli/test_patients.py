@@ -71,7 +71,7 @@ def test_show_missing_patient_is_not_found(cli):
     result = cli("patient", "show", "42", "-o", "json", expect=4)
     assert error_json(result) == {
         "type": "not_found", "exit_code": 4, "message": "patient 42 does not exist",
-        "details": {"entity": "patient", "id": 42},
+        "details": {"field": "id", "entity": "patient", "id": 42},
     }  # fmt: skip
 
 

@@ -1,0 +1,144 @@
+"""Every business rule's error, written once, and the checks that raise them.
+
+Single-record services raise these errors; batch import collects the very
+same errors into rejected rows (`Rejection.from_error`), so a rule reads the
+same on every path: command line, import and HTTP API.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from encounter_cli.clinic_time import show
+from encounter_cli.domain import MAX_DURATION, AppointmentStatus
+from encounter_cli.errors import Conflict, InvalidInput, NotFound
+from encounter_cli.models import AppointmentColumns, DoctorColumns, models_of
+
+# --- the errors ---------------------------------------------------------------------------------------------------
+
+
+def not_found(entity: str, entity_id: int, field: str = "id") -> NotFound:
+    return NotFound(entity, entity_id, field=field)
+
+
+def id_taken(entity: str, entity_id: int | None) -> Conflict:
+    return Conflict(f"{entity} id {entity_id} is already taken", field="id", id=entity_id)
+
+
+def email_taken(email: str) -> Conflict:
+    """Rule 1, against a stored patient."""
+    return Conflict(f'email: "{email}" is already used by another patient', field="email", value=email)
+
+
+def repeated_in_input(field: str, value: Any, first_line: int) -> Conflict:
+    """A key (email, id) given by an earlier row of the same import."""
+    return Conflict(
+        f'{field}: "{value}" appears twice in the input (first at line {first_line})', field=field, line=first_line
+    )
+
+
+def doctor_inactive(doctor_id: int) -> Conflict:
+    """Rule 2."""
+    return Conflict(f"doctor {doctor_id} is inactive and cannot be booked", field="doctor_id", doctor_id=doctor_id)
+
+
+def not_in_future(start: datetime, zone: ZoneInfo) -> InvalidInput:
+    """Rule 3."""
+    return InvalidInput("start_time", show(start, zone), "must be in the future")
+
+
+def slot_taken(
+    doctor_id: int,
+    start: datetime,
+    end: datetime,
+    zone: ZoneInfo,
+    *,
+    appointment_id: int | None,
+    line: int | None = None,
+) -> Conflict:
+    """Rule 5, naming what holds the slot: a stored appointment, or (import) an earlier line of the input."""
+    holder = f"appointment {appointment_id}" if appointment_id is not None else f"line {line} of this input"
+    return Conflict(
+        f"doctor {doctor_id} is already booked from {show(start, zone)} to {show(end, zone)} ({holder})",
+        field="start_time",
+        doctor_id=doctor_id,
+        appointment_id=appointment_id,
+        line=line,
+    )
+
+
+def not_booked(appointment_id: int, status: str, action: str) -> Conflict:
+    """Rule 7 and the outcomes: only a booked appointment can change its status."""
+    return Conflict(
+        f"appointment {appointment_id} is {status}; only booked appointments can be {action}",
+        field="status",
+        status=str(status),
+    )
+
+
+def already_started(appointment_id: int) -> Conflict:
+    """Rule 7: the past is not cancelled."""
+    return Conflict(
+        f"appointment {appointment_id} has already started; past appointments cannot be cancelled", field="start_time"
+    )
+
+
+# --- the checks ---------------------------------------------------------------------------------------------------
+
+
+def ensure_future(start: datetime, now: datetime, zone: ZoneInfo) -> None:
+    """Rule 3: strictly after now."""
+    if start <= now:
+        raise not_in_future(start, zone)
+
+
+def ensure_id_free(session: Session, model: type[Any], entity: str, entity_id: int | None) -> None:
+    if entity_id is not None and session.get(model, entity_id) is not None:
+        raise id_taken(entity, entity_id)
+
+
+def ensure_email_free(session: Session, email: str) -> None:
+    patient = models_of(session).Patient
+    if session.scalar(select(patient.id).where(patient.email == email).limit(1)) is not None:
+        raise email_taken(email)
+
+
+def ensure_cancellable(appointment: AppointmentColumns, now: datetime) -> None:
+    if appointment.status != AppointmentStatus.booked:
+        raise not_booked(appointment.id, appointment.status, "cancelled")
+    if appointment.start_time <= now:
+        raise already_started(appointment.id)
+
+
+def ensure_bookable(doctor: DoctorColumns) -> None:
+    if not doctor.is_active:
+        raise doctor_inactive(doctor.id)
+
+
+def ensure_slot_free(session: Session, doctor_id: int, start: datetime, end: datetime, zone: ZoneInfo) -> None:
+    """Rule 5 with half-open intervals: [9:00, 9:30) and [9:30, 10:00) do not overlap.
+
+    No appointment is longer than MAX_DURATION, so only those starting after
+    `start - MAX_DURATION` can reach into the slot: the index on
+    (doctorId, startTime) is read over a few entries, not a doctor's history.
+    """
+    appointment = models_of(session).Appointment
+    query = (
+        select(appointment.id, appointment.start_time, appointment.end_time)
+        .where(
+            appointment.doctor_id == doctor_id,
+            appointment.start_time > start - timedelta(minutes=MAX_DURATION),
+            appointment.start_time < end,
+            appointment.end_time > start,
+            appointment.status == AppointmentStatus.booked.value,
+        )
+        .limit(1)
+    )
+    clash = session.execute(query).first()
+    if clash is not None:
+        raise slot_taken(doctor_id, clash.start_time, clash.end_time, zone, appointment_id=clash.id)
