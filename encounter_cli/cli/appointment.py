@@ -86,13 +86,15 @@ def list_(
     from encounter_cli.clinic_time import parse_day, parse_when
 
     zone = state(ctx).zone()
-    first = parse_when(start_from, zone, "from", date_only=True) if start_from else None
-    before = parse_when(start_to, zone, "to", date_only=True) if start_to else None
-    if day is not None:  # --date narrows --from/--to to that clinic day
-        day_start, day_end = parse_day(day, zone)
-        first, before = max(day_start, first or day_start), min(day_end, before or day_end)
-    where = services.AppointmentFilter(first, before, doctor_id, patient_id, status)
-    where = where.or_upcoming(today_start=parse_day("today", zone)[0])
+    where = services.appointment_filter(
+        zone,
+        day=parse_day(day, zone)[0].astimezone(zone).date() if day else None,
+        start_from=parse_when(start_from, zone, "from", date_only=True) if start_from else None,
+        start_before=parse_when(start_to, zone, "to", date_only=True) if start_to else None,
+        doctor_id=doctor_id,
+        patient_id=patient_id,
+        status=status,
+    )
     with state(ctx).database().session() as session:
         listing = services.list_appointments(session, where, output.page_size(fmt, limit), offset)
         output.show_listing(listing, output.APPOINTMENT, fmt, zone, limit)

@@ -6,6 +6,7 @@ transaction (`Database.run`).
 
 from encounter_cli.services.appointments import (
     AppointmentFilter,
+    appointment_filter,
     book_appointment,
     cancel_appointment,
     get_appointment,
@@ -24,6 +25,7 @@ from encounter_cli.services.patients import add_patient, get_patient, list_patie
 __all__ = [
     "ActivationResult",
     "AppointmentFilter",
+    "appointment_filter",
     "Listing",
     "add_doctor",
     "add_patient",

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from encounter_cli.clinic_time import day_start, now_utc
 from encounter_cli.domain import AppointmentStatus
 from encounter_cli.models import AppointmentColumns, models_of
 from encounter_cli.services import rules
@@ -32,11 +33,32 @@ class AppointmentFilter:
     patient_id: int | None = None
     status: AppointmentStatus | None = None
 
-    def or_upcoming(self, today_start: datetime) -> AppointmentFilter:
-        """Without any condition, `list` means booked appointments from the start of today (SPEC §5)."""
-        if self != AppointmentFilter():
-            return self
-        return AppointmentFilter(start_from=today_start, status=AppointmentStatus.booked)
+
+def appointment_filter(
+    zone: ZoneInfo,
+    *,
+    day: date | None = None,
+    start_from: datetime | None = None,
+    start_before: datetime | None = None,
+    doctor_id: int | None = None,
+    patient_id: int | None = None,
+    status: AppointmentStatus | None = None,
+    now: datetime | None = None,
+) -> AppointmentFilter:
+    """What a list request means, for every front end (SPEC §5).
+
+    `day` (a clinic calendar day) narrows the [start_from, start_before)
+    range to that day. Without any condition at all: booked appointments
+    from the start of today, clinic time.
+    """
+    if day is not None:
+        first, after = day_start(day, zone), day_start(day + timedelta(days=1), zone)
+        start_from, start_before = max(first, start_from or first), min(after, start_before or after)
+    where = AppointmentFilter(start_from, start_before, doctor_id, patient_id, status)
+    if where != AppointmentFilter():
+        return where
+    today = (now or now_utc()).astimezone(zone).date()
+    return AppointmentFilter(start_from=day_start(today, zone), status=AppointmentStatus.booked)
 
 
 def book_appointment(
