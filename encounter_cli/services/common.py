@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
@@ -29,7 +29,7 @@ class Listing(Generic[T]):
     """Rows matching a query, streamed in batches so memory stays flat."""
 
     session: Session
-    query: Select
+    query: Select[Any]
     limit: int | None = None
     offset: int = 0
 
@@ -47,7 +47,7 @@ class Listing(Generic[T]):
         the same connection would discard its unread rows.
         """
         counted = self.query.order_by(None).with_only_columns(func.count(), maintain_column_froms=True)
-        return self.session.scalar(counted)
+        return self.session.scalar(counted) or 0
 
 
 @contextmanager
@@ -67,6 +67,6 @@ def conflict_guard(session: Session, explain: Callable[[], EncounterError]) -> I
         raise explain() from None
 
 
-def exists(session: Session, model: type, **where: object) -> bool:
+def exists(session: Session, model: type[Any], **where: object) -> bool:
     query = select(model.id).filter_by(**where).limit(1)
     return session.scalar(query) is not None

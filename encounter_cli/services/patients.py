@@ -57,8 +57,8 @@ def update_patient(
     values = changes.model_dump(include=changes.model_fields_set)
     if not values:
         raise InvalidInput("update", None, "needs at least one field to change")
-    email = values.get("email")
-    if email not in (None, patient.email):
+    email = values.get("email") or patient.email
+    if email != patient.email:
         rules.ensure_email_free(session, email)
     with conflict_guard(session, lambda: rules.email_taken(email)):
         for field, value in values.items():
