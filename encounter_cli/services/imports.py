@@ -132,6 +132,7 @@ class EntityImport(Generic[ModelT]):
         self.created = stamp(now)
         self.accepted = frozenset(self.schema.model_fields) | self.output_only
         self.keys = InputKeys()
+        self.dry_run = False  # set by `run_import`: a dry run stores no batch, so repeats are looked up in `keys`
 
     @staticmethod
     def model(models: Models) -> type[ModelT]:
@@ -168,17 +169,25 @@ class EntityImport(Generic[ModelT]):
     def check_batch(self, session: Session, rows: list[Row]) -> dict[int, EncounterError]:
         """Set-based checks against stored rows and the rest of the input: index in batch -> error."""
         model = self.model(models_of(session))
-        wanted = {row.values["id"] for row in rows if "id" in row.values}
-        stored = set(session.scalars(select(model.id).where(model.id.in_(wanted)))) if wanted else set()
-        errors = self.repeats(rows, "id", skip={})
-        for i, row in enumerate(rows):
-            if i not in errors and row.values.get("id") in stored:
-                errors[i] = rules.id_taken(self.entity, row.values["id"])
-        return errors
+        return self.unique(session, rows, "id", model.id, partial(rules.id_taken, self.entity), skip={})
 
-    def repeats(self, rows: list[Row], key: str, skip: dict[int, EncounterError]) -> dict[int, EncounterError]:
-        """Rows whose `key` an earlier row of the input gave (ignoring rows in `skip`)."""
-        earlier = self.keys.first_lines(key, (row.values[key] for row in rows if key in row.values))
+    def unique(
+        self,
+        session: Session,
+        rows: list[Row],
+        key: str,
+        column: Any,
+        taken: Callable[[Any], EncounterError],
+        skip: dict[int, EncounterError],
+    ) -> dict[int, EncounterError]:
+        """Rows (not in `skip`) whose `key` is stored already, or was given by an earlier row of the input.
+
+        Unless this is a dry run, earlier batches are stored already: then only
+        values found stored can be repeats, and only those are looked up in `keys`.
+        """
+        values = {row.values[key] for i, row in enumerate(rows) if i not in skip and key in row.values}
+        stored = set(session.scalars(select(column).where(column.in_(values)))) if values else set()
+        earlier = self.keys.first_lines(key, values if self.dry_run else stored)
         errors: dict[int, EncounterError] = {}
         for i, row in enumerate(rows):
             value = row.values.get(key)
@@ -186,6 +195,8 @@ class EntityImport(Generic[ModelT]):
                 continue
             if value in earlier:
                 errors[i] = rules.repeated_in_input(key, value, earlier[value])
+            elif value in stored:
+                errors[i] = taken(value)
             else:
                 earlier[value] = row.line
         return errors
@@ -211,14 +222,8 @@ class PatientImport(EntityImport[PatientColumns]):
 
     def check_batch(self, session: Session, rows: list[Row]) -> dict[int, EncounterError]:
         errors = super().check_batch(session, rows)
-        errors.update(self.repeats(rows, "email", skip=errors))
-        patient = models_of(session).Patient
-        emails = {row.values["email"] for i, row in enumerate(rows) if i not in errors}
-        stored = set(session.scalars(select(patient.email).where(patient.email.in_(emails))))
-        for i, row in enumerate(rows):
-            if i not in errors and row.values["email"] in stored:
-                errors[i] = rules.email_taken(row.values["email"])
-        return errors
+        email = models_of(session).Patient.email
+        return {**errors, **self.unique(session, rows, "email", email, rules.email_taken, skip=errors)}
 
     def remember(self, rows: list[Row]) -> None:
         super().remember(rows)
@@ -458,6 +463,7 @@ def run_import(
 ) -> ImportReport:
     """Import everything `records` yields into `report`, which stays current if this is interrupted."""
     batches = iter(lambda: list(islice(records, BATCH_ROWS)), [])
+    importer.dry_run = dry_run
     try:
         if skip_invalid and not dry_run:
             _import_batch_by_batch(database, importer, batches, report, progress)

@@ -513,7 +513,9 @@ def test_duplicate_email_in_a_later_batch_is_reported_as_a_duplicate_in_the_inpu
     monkeypatch.setattr(imports, "BATCH_ROWS", 2)
     result = import_rows(cli, tmp_path, "patient", [ADA, ALAN, {**ADA, "first_name": "Again"}], expect=5)
     assert rejected(result) == [(3, "email", "conflict")]
-    assert "input" in json_out(result)["rejected"][0]["message"]
+    assert json_out(result)["rejected"][0]["message"] == (
+        'email: "ada@example.org" appears twice in the input (first at line 1)'
+    )
 
 
 @pytest.mark.parametrize("entity", ["patient", "doctor"])
