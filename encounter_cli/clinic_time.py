@@ -9,15 +9,24 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from encounter_cli.errors import InvalidInput, Unavailable
 
 UTC = timezone.utc
-# Calendar dates with an optional time of day and offset; no week dates or compact forms.
-ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}(?P<time>[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:[Zz]|[+-]\d{2}:?\d{2})?)?")
+# One calendar form for dates and times on every Python version (3.11's fromisoformat also reads
+# week dates, ordinal days and compact forms): YYYY-MM-DD in ASCII digits, an optional time of day and offset.
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+ISO_TIME = re.compile(
+    ISO_DATE.pattern + r"(?P<time>[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?(?:[Zz]|[+-][0-9]{2}:?[0-9]{2})?)?"
+)
+# Python's datetime ends with year 9999. Times stay a year inside it, so a start, its end and
+# either shown in any zone (offsets are under a day) can always be computed.
+FIRST_YEAR, LAST_YEAR = 1, 9998
+LONGEST_BOOKING = timedelta(minutes=180)  # schemas.MAX_DURATION, repeated so this module needs no Pydantic
+OUTSIDE_YEARS = f"is outside the supported years {FIRST_YEAR} to {LAST_YEAR}"
 
 
 def load_zone(name: str) -> ZoneInfo:
@@ -89,9 +98,33 @@ def parse_when(text: str, zone: ZoneInfo, field: str = "start_time", date_only: 
         raise InvalidInput(field, text, "is not an ISO 8601 time", hint=hint) from None
     if parsed.second or parsed.microsecond:
         raise InvalidInput(field, text, "must be a whole minute (seconds must be 0)")
+    if not FIRST_YEAR <= parsed.year <= LAST_YEAR:  # before localize, whose DST check converts the time
+        raise InvalidInput(field, text, OUTSIDE_YEARS)
     if parsed.tzinfo is None:
         parsed = localize(parsed, zone, field, text)
+    ensure_supported(parsed, zone, field, text)
     return parsed.astimezone(UTC)
+
+
+def ensure_supported(moment: datetime, zone: tzinfo, field: str, shown: str) -> None:
+    if outside_supported_years(moment, zone):
+        raise InvalidInput(field, shown, OUTSIDE_YEARS)
+
+
+def outside_supported_years(moment: datetime, zone: tzinfo = UTC) -> bool:
+    """Whether `moment`, or the end of the longest booking starting then, leaves years 1..9998 in UTC or `zone`."""
+    try:
+        ends = (moment, moment + LONGEST_BOOKING)
+        return not all(FIRST_YEAR <= end.astimezone(z).year <= LAST_YEAR for end in ends for z in (UTC, zone))
+    except OverflowError:  # already past year 9999 or before year 1 on the way
+        return True
+
+
+def parse_date(text: str) -> date:
+    """A calendar date, YYYY-MM-DD only; ValueError otherwise."""
+    if not ISO_DATE.fullmatch(text):
+        raise ValueError(text)
+    return date.fromisoformat(text)
 
 
 def localize(naive: datetime, zone: ZoneInfo, field: str, shown: str) -> datetime:
@@ -113,16 +146,23 @@ def _offset(moment: datetime) -> str:
 
 def parse_day(text: str, zone: ZoneInfo, field: str = "date") -> tuple[datetime, datetime]:
     """A clinic calendar day (YYYY-MM-DD, today, tomorrow) as a UTC [start, end) pair."""
+    day = clinic_day(text, zone, field)
+    return day_start(day, zone), day_start(day + timedelta(days=1), zone)
+
+
+def clinic_day(text: str, zone: ZoneInfo, field: str = "date") -> date:
+    """A clinic calendar day: YYYY-MM-DD, today or tomorrow (in the clinic's zone)."""
     today = now_utc().astimezone(zone).date()
     keyword = text.strip().lower()
     if keyword in ("today", "tomorrow"):
         day = today + timedelta(days=1 if keyword == "tomorrow" else 0)
     else:
         try:
-            day = date.fromisoformat(text.strip())
+            day = parse_date(text.strip())
         except ValueError:
             raise InvalidInput(field, text, "is not a date (YYYY-MM-DD, today or tomorrow)") from None
-    return day_start(day, zone), day_start(day + timedelta(days=1), zone)
+    ensure_supported(datetime.combine(day, time(0), tzinfo=zone), zone, field, text)
+    return day
 
 
 def day_start(day: date, zone: ZoneInfo) -> datetime:
@@ -130,11 +170,11 @@ def day_start(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
 
 
-def show(moment: datetime | None, zone: ZoneInfo) -> str | None:
+def show(moment: datetime | None, zone: tzinfo) -> str | None:
     """ISO 8601 with the clinic offset, for machine output."""
     return None if moment is None else moment.astimezone(zone).isoformat()
 
 
-def show_short(moment: datetime | None, zone: ZoneInfo) -> str:
+def show_short(moment: datetime | None, zone: tzinfo) -> str:
     """Compact clinic wall-clock form for tables."""
     return "" if moment is None else moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")

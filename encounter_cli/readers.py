@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from itertools import count
 from typing import Any, BinaryIO
 
+from encounter_cli.csv_cells import unescape_formula
 from encounter_cli.errors import InvalidInput
 
 EXTENSIONS = {".csv": "csv", ".json": "json", ".ndjson": "ndjson", ".jsonl": "ndjson"}
@@ -74,7 +75,14 @@ def _read_csv(stream: BinaryIO, check_header: Callable[[list[str]], None]) -> It
             if len(fields) != len(header):
                 yield line, BadRecord(f"has {len(fields)} fields but the header has {len(header)}")
             else:
-                yield line, {name: value or None for name, value in zip(header, fields, strict=True)}
+                yield line, {name: _cell(value) for name, value in zip(header, fields, strict=True)}
+
+
+def _cell(value: str) -> str | None:
+    """An empty cell is no value; a `'` that guarded a formula-like cell (`-o csv-safe`) is dropped."""
+    if value.startswith("'"):
+        return unescape_formula(value)
+    return value or None
 
 
 def _utf8_lines(stream: BinaryIO) -> Iterator[str]:

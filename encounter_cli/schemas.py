@@ -9,13 +9,14 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from functools import lru_cache
 from typing import Annotated, Any, TypeVar
 
 from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, ValidationInfo
 
+from encounter_cli.clinic_time import OUTSIDE_YEARS, outside_supported_years, parse_date
 from encounter_cli.errors import InvalidInput
 
 PHONE_PATTERN = re.compile(r"[0-9 +\-()]{7,20}")
@@ -27,6 +28,10 @@ MAX_ID = 2**31 - 1  # the id columns are INTEGER on every database
 # bidirectional overrides can make a name display as another one.
 FORBIDDEN_CATEGORIES = {"Cc", "Zl", "Zp"}
 BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# A name needs one character that shows: not a space, format character (U+200B, U+FEFF, U+00AD),
+# lone combining mark, unassigned or private code point, nor a letter or symbol that draws as blank.
+INVISIBLE_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zs", "Zl", "Zp", "Mn", "Me"}
+BLANK_GLYPHS = set("\u115f\u1160\u3164\uffa0\u2800")  # Hangul fillers, Braille blank
 
 
 def _name(value: str) -> str:
@@ -35,7 +40,13 @@ def _name(value: str) -> str:
         raise ValueError("must be 1 to 100 characters after trimming spaces")
     if _has_control_characters(value):
         raise ValueError("must not contain control characters such as line breaks")
+    if not (value.isascii() or any(_visible(ch) for ch in value)):  # trimmed printable ASCII always shows
+        raise ValueError("must contain a visible character")
     return value
+
+
+def _visible(ch: str) -> bool:
+    return unicodedata.category(ch) not in INVISIBLE_CATEGORIES and ch not in BLANK_GLYPHS
 
 
 def _has_control_characters(value: str, allowed: str = "") -> bool:
@@ -78,14 +89,17 @@ def _phone(value: str | None) -> str | None:
 
 
 def _iso_date(value: Any) -> Any:
-    if isinstance(value, str):
-        if not value.strip():
-            return None
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            raise ValueError("is not a date (YYYY-MM-DD)") from None
-    return value
+    """YYYY-MM-DD text or a date; no week dates, compact forms, datetimes or Unix timestamps."""
+    if value is None or (isinstance(value, date) and not isinstance(value, datetime)):
+        return value
+    if isinstance(value, str) and not value.strip():
+        return None
+    try:
+        if not isinstance(value, str):
+            raise ValueError(value)
+        return parse_date(value.strip())
+    except ValueError:
+        raise ValueError("is not a date (YYYY-MM-DD)") from None
 
 
 def _not_future(value: date | None, info: ValidationInfo) -> date | None:
@@ -96,11 +110,13 @@ def _not_future(value: date | None, info: ValidationInfo) -> date | None:
     return value
 
 
-def _whole_minute(value: datetime) -> datetime:
+def _bookable_time(value: datetime, info: ValidationInfo) -> datetime:
     if value.tzinfo is None:
         raise ValueError("must carry a UTC offset")
     if value.second or value.microsecond:
         raise ValueError("must be a whole minute (seconds must be 0)")
+    if outside_supported_years(value, (info.context or {}).get("zone") or value.tzinfo):
+        raise ValueError(OUTSIDE_YEARS)
     return value
 
 
@@ -171,7 +187,7 @@ class AppointmentCreate(Input):
     id: Id | None = None
     patient_id: Id
     doctor_id: Id
-    start_time: Annotated[datetime, AfterValidator(_whole_minute)]
+    start_time: Annotated[datetime, AfterValidator(_bookable_time)]
     duration_minutes: Annotated[int, AfterValidator(_duration)]
     reason: Reason = None
 
@@ -183,13 +199,14 @@ class Cancellation(Input):
 M = TypeVar("M", bound=BaseModel)
 
 
-def parse(model: type[M], data: Mapping[str, Any], today: date | None = None) -> M:
+def parse(model: type[M], data: Mapping[str, Any], today: date | None = None, zone: tzinfo | None = None) -> M:
     """Validate plain values into `model`, raising `InvalidInput` for the first broken rule.
 
-    `today` is the clinic's calendar date, for rules such as "date of birth not in the future".
+    `today` is the clinic's calendar date, for rules such as "date of birth not in the future";
+    `zone` the clinic's zone, in which times must be showable too.
     """
     try:
-        return model.model_validate(data, context={"today": today})
+        return model.model_validate(data, context={"today": today, "zone": zone})
     except ValidationError as exc:
         error = exc.errors(include_url=False)[0]
         field = ".".join(str(part) for part in error["loc"]) or "input"

@@ -13,7 +13,7 @@ import typer
 from typer.core import TyperGroup
 
 from encounter_cli import __version__
-from encounter_cli.cli import appointment, database, doctor, patient
+from encounter_cli.cli import appointment, database, doctor, output, patient
 from encounter_cli.cli.errors import FRAMEWORK_EXCEPTIONS, report
 from encounter_cli.cli.options import OUTPUT_META_KEY, OutputFormat
 from encounter_cli.cli.state import AppState
@@ -24,7 +24,9 @@ class EncounterGroup(TyperGroup):
 
     def invoke(self, ctx: typer.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
+            output.flush()  # a full disk is found here, while it can still be reported
+            return result
         except FRAMEWORK_EXCEPTIONS:
             raise
         except BrokenPipeError:
@@ -32,6 +34,9 @@ class EncounterGroup(TyperGroup):
             _silence_stdout()
             raise typer.Exit(0) from None
         except (Exception, KeyboardInterrupt) as error:
+            if isinstance(error, output.OutputFailed):
+                output.explain_lost_output(error, ctx)
+                _silence_stdout()  # the unwritten rest would fail again at exit, and exit 120
             state: AppState | None = ctx.obj
             json_errors = ctx.meta.get(OUTPUT_META_KEY) == OutputFormat.json
             status = report(error, json_errors=json_errors, debug=bool(state and state.debug))

@@ -14,7 +14,7 @@ import typer
 
 from encounter_cli.cli import output
 from encounter_cli.cli.imports import add_import_command
-from encounter_cli.cli.options import MAX_ID, Limit, Offset, Output, OutputFormat, RecordId
+from encounter_cli.cli.options import DoctorId, Limit, Offset, Output, OutputFormat, PatientId, RecordId
 from encounter_cli.cli.state import state
 from encounter_cli.domain import AppointmentStatus
 
@@ -32,8 +32,8 @@ def _show(ctx: typer.Context, appointment, fmt: OutputFormat) -> None:
 @app.command("book")
 def book(
     ctx: typer.Context,
-    patient_id: Annotated[int, typer.Option("--patient", metavar="ID", help="Patient id.")],
-    doctor_id: Annotated[int, typer.Option("--doctor", metavar="ID", help="Doctor id.")],
+    patient_id: PatientId,
+    doctor_id: DoctorId,
     start: Annotated[str, typer.Option("--start", metavar="WHEN", help="Start, e.g. 2026-12-01T09:30 (clinic time).")],
     duration: Annotated[int, typer.Option("--duration", metavar="MIN", help="Length in minutes, 15-180.")],
     reason: Reason = None,
@@ -46,16 +46,17 @@ def book(
     from encounter_cli import schemas, services
     from encounter_cli.clinic_time import parse_when
 
+    zone = state(ctx).zone()
     values = {
         "patient_id": patient_id,
         "doctor_id": doctor_id,
-        "start_time": parse_when(start, state(ctx).zone()),
+        "start_time": parse_when(start, zone),
         "duration_minutes": duration,
         "reason": reason,
     }
-    data = schemas.parse(schemas.AppointmentCreate, values)
-    zone = state(ctx).zone()
+    data = schemas.parse(schemas.AppointmentCreate, values, zone=zone)
     appointment = state(ctx).database().run(lambda session: services.book_appointment(session, data, zone=zone))
+    output.saved(ctx, f"appointment {appointment.id} booked")
     _show(ctx, appointment, fmt)
 
 
@@ -65,12 +66,8 @@ def list_(
     day: Annotated[str | None, typer.Option("--date", metavar="DAY", help="YYYY-MM-DD, today or tomorrow.")] = None,
     start_from: Annotated[str | None, typer.Option("--from", metavar="WHEN", help=WHEN_HELP)] = None,
     start_to: Annotated[str | None, typer.Option("--to", metavar="WHEN", help=WHEN_HELP)] = None,
-    doctor_id: Annotated[
-        int | None, typer.Option("--doctor", metavar="ID", min=1, max=MAX_ID, help="Only this doctor.")
-    ] = None,
-    patient_id: Annotated[
-        int | None, typer.Option("--patient", metavar="ID", min=1, max=MAX_ID, help="Only this patient.")
-    ] = None,
+    doctor_id: DoctorId = None,
+    patient_id: PatientId = None,
     status: Annotated[AppointmentStatus | None, typer.Option("--status", help="Only this status.")] = None,
     limit: Limit = None,
     offset: Offset = 0,
@@ -83,12 +80,12 @@ def list_(
     Example: encounter appointment list --date 2026-12-01 --doctor 2 -o csv
     """
     from encounter_cli import services
-    from encounter_cli.clinic_time import parse_day, parse_when
+    from encounter_cli.clinic_time import clinic_day, parse_when
 
     zone = state(ctx).zone()
     where = services.appointment_filter(
         zone,
-        day=parse_day(day, zone)[0].astimezone(zone).date() if day else None,
+        day=clinic_day(day, zone) if day else None,
         start_from=parse_when(start_from, zone, "from", date_only=True) if start_from else None,
         start_before=parse_when(start_to, zone, "to", date_only=True) if start_to else None,
         doctor_id=doctor_id,
@@ -129,6 +126,7 @@ def cancel(
         .database()
         .run(lambda session: services.cancel_appointment(session, appointment_id, cancellation.reason))
     )
+    output.saved(ctx, f"appointment {appointment_id} cancelled")
     _show(ctx, appointment, fmt)
 
 

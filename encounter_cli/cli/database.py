@@ -6,10 +6,9 @@ encounter --db mysql+pymysql://clinic@db.example/clinic db info
 
 from __future__ import annotations
 
-import json
-
 import typer
 
+from encounter_cli.cli import output
 from encounter_cli.cli.options import Output, OutputFormat
 from encounter_cli.cli.state import state
 
@@ -25,9 +24,10 @@ def init(ctx: typer.Context) -> None:
     database = state(ctx).database()
     created = database.create_tables()
     if created:
-        print(f"created tables: {', '.join(created)} in {database.display_url}")
+        output.saved(ctx, f"created tables: {', '.join(created)}")
+        output.print_lines([f"created tables: {', '.join(created)} in {database.display_url}"])
     else:
-        print(f"all tables already exist in {database.display_url}")
+        output.print_lines([f"all tables already exist in {database.display_url}"])
 
 
 @app.command("check")
@@ -40,10 +40,9 @@ def check(ctx: typer.Context, fmt: Output = OutputFormat.table) -> None:
 
     database = state(ctx).database()
     differences = database.schema_differences()
-    if fmt == OutputFormat.table:
-        print("\n".join(differences) if differences else f"schema matches the models in {database.display_url}")
-    else:
-        print(json.dumps({"url": database.display_url, "matches": not differences, "differences": differences}))
+    facts = {"url": database.display_url, "matches": not differences, "differences": differences}
+    lines = differences or [f"schema matches the models in {database.display_url}"]
+    output.show_facts(facts, fmt, "Schema check", for_people=lines)
     if differences:
         raise Unavailable(
             f"schema differs from the models in {len(differences)} place(s)",
@@ -58,14 +57,8 @@ def info(ctx: typer.Context, fmt: Output = OutputFormat.table) -> None:
     Example: encounter db info -o json
     """
     database = state(ctx).database()
-    facts = {
-        "url": database.display_url,
-        "dialect": database.engine.dialect.name,
-        "tables": database.table_counts(),
-    }
-    if fmt == OutputFormat.table:
-        print(f"url:     {facts['url']}\ndialect: {facts['dialect']}")
-        for table, count in facts["tables"].items():
-            print(f"{table}: {'missing (run: encounter db init)' if count is None else count}")
-    else:
-        print(json.dumps(facts))
+    tables = database.table_counts()
+    facts = {"url": database.display_url, "dialect": database.engine.dialect.name, "tables": tables}
+    missing = "missing (run: encounter db init)"
+    counts = {table: missing if count is None else count for table, count in tables.items()}
+    output.show_facts(facts, fmt, "Database", for_people={"url": facts["url"], "dialect": facts["dialect"], **counts})

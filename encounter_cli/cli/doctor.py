@@ -6,7 +6,6 @@ encounter doctor deactivate 3
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated
 
 import typer
@@ -41,16 +40,15 @@ def add(
         schemas.DoctorCreate, {"full_name": full_name, "specialization": specialization, "is_active": not inactive}
     )
     doctor = state(ctx).database().run(lambda session: services.add_doctor(session, data))
+    output.saved(ctx, f"doctor {doctor.id} added")
     _show(ctx, doctor, fmt)
 
 
 @app.command("list")
 def list_(
     ctx: typer.Context,
-    active: Annotated[
-        bool | None,
-        typer.Option("--active/--inactive", help="Only active or only inactive doctors.", show_default=False),
-    ] = None,
+    active: Annotated[bool, typer.Option("--active", help="Only active doctors.")] = False,
+    inactive: Annotated[bool, typer.Option("--inactive", help="Only inactive doctors.")] = False,
     specialization: Annotated[str | None, typer.Option("--specialization", help="Part of the specialization.")] = None,
     limit: Limit = None,
     offset: Offset = 0,
@@ -62,9 +60,12 @@ def list_(
     """
     from encounter_cli import services
 
+    if active and inactive:  # together they would silently match nobody
+        raise typer.BadParameter("they exclude each other; give one or neither", param_hint=["--active", "--inactive"])
+    wanted = True if active else False if inactive else None
     zone = state(ctx).zone()
     with state(ctx).database().session() as session:
-        listing = services.list_doctors(session, active, specialization, output.page_size(fmt, limit), offset)
+        listing = services.list_doctors(session, wanted, specialization, output.page_size(fmt, limit), offset)
         output.show_listing(listing, output.DOCTOR, fmt, zone, limit)
 
 
@@ -85,10 +86,8 @@ def _set_active(ctx: typer.Context, doctor_id: int, active: bool, fmt: OutputFor
 
     result = state(ctx).database().run(lambda session: services.set_doctor_active(session, doctor_id, active))
     word = "active" if active else "inactive"
-    print(
-        f"doctor {doctor_id} is {word}; {result.booked_remaining} future booked appointment(s) remain",
-        file=sys.stderr,
-    )
+    output.saved(ctx, f"doctor {doctor_id} is {word}")
+    output.note(f"doctor {doctor_id} is {word}; {result.booked_remaining} future booked appointment(s) remain")
     _show(ctx, result.doctor, fmt)
 
 

@@ -9,6 +9,7 @@ from enum import IntEnum
 
 import typer
 
+from encounter_cli.cli.output import printable
 from encounter_cli.errors import Conflict, EncounterError, InvalidInput, NotFound, Unavailable
 
 
@@ -50,9 +51,10 @@ def report(error: BaseException, *, json_errors: bool, debug: bool) -> ExitStatu
     else:
         status, kind, hint, details = ExitStatus.INTERNAL, "internal", REPORT_HINT, {}
         message = f"internal error: {type(error).__name__}"
-    print(f"error: {message}", file=sys.stderr)
+    # Messages quote input and stored values: escape sequences in them must not reach the terminal.
+    print(f"error: {printable(message)}", file=sys.stderr)
     if hint:
-        print(f"hint: {hint}", file=sys.stderr)
+        print(f"hint: {printable(hint)}", file=sys.stderr)
     if json_errors:
         body = {"type": kind, "exit_code": int(status), "message": message, "details": details}
         print(json.dumps({"error": body}, ensure_ascii=False, default=str), file=sys.stderr)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -12,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from encounter_cli.cli import output
 from encounter_cli.cli.options import Output, OutputFormat
 from encounter_cli.cli.state import state
 
@@ -78,9 +78,9 @@ def import_command(
             )
         except (KeyboardInterrupt, EncounterError) as error:
             if report.read or isinstance(error, KeyboardInterrupt):  # say how far it got, if it got anywhere
-                _report(report, output, dry_run, skip_invalid, interrupted=True)
+                _report(ctx, report, output, dry_run, skip_invalid, interrupted=True)
             raise
-    _report(report, output, dry_run, skip_invalid, interrupted=False)
+    _report(ctx, report, output, dry_run, skip_invalid, interrupted=False)
     if report.rejected:
         raise RowsRejected(report.worst(), len(report.rejected), report.read)
 
@@ -113,24 +113,27 @@ def _progress():
         yield lambda report: bar.update(task, completed=report.read)
 
 
-def _report(report: ImportReport, output, dry_run: bool, skip_invalid: bool, interrupted: bool) -> None:
-    """The summary on stderr; with -o json (or ndjson) also the JSON report on stdout, even when stopped early."""
+def _report(
+    ctx: typer.Context, report: ImportReport, output_format, dry_run: bool, skip_invalid: bool, interrupted: bool
+) -> None:
+    """The summary on stderr; the report on stdout in machine formats (json, ndjson, csv), even when stopped early."""
     _summarise(report, dry_run, skip_invalid, interrupted)
-    if output in (OutputFormat.json, OutputFormat.ndjson):
-        body = {"read": report.read, "written": report.written, "rejected": [asdict(r) for r in report.rejected]}
-        print(json.dumps({**body, "valid": report.valid, "dry_run": dry_run}, ensure_ascii=False))
+    if report.written:
+        output.saved(ctx, f"{report.written} row(s) written")
+    body = {"read": report.read, "written": report.written, "rejected": [asdict(r) for r in report.rejected]}
+    output.show_import_report({**body, "valid": report.valid, "dry_run": dry_run}, output_format)
 
 
 def _summarise(report: ImportReport, dry_run: bool, skip_invalid: bool, interrupted: bool) -> None:
     for rejection in report.rejected:
-        print(f"line {rejection.line}: {rejection.message}", file=sys.stderr)
+        output.note(f"line {rejection.line}: {rejection.message}")
     written = "nothing written (dry run)" if dry_run else f"written {report.written}"
-    print(f"read {report.read}, {written}, rejected {len(report.rejected)}", file=sys.stderr)
+    output.note(f"read {report.read}, {written}, rejected {len(report.rejected)}")
     if interrupted and skip_invalid and not dry_run:
         through = report.committed_through_line
         done = f"batches through line {through} are committed" if through else "no batch was committed"
-        print(f"stopped early: {done}; later rows were not written", file=sys.stderr)
+        output.note(f"stopped early: {done}; later rows were not written")
     elif interrupted:
-        print("stopped early: nothing was written", file=sys.stderr)
+        output.note("stopped early: nothing was written")
     elif report.rejected and not skip_invalid and not dry_run:
-        print("nothing was written: fix the rows above, or use --skip-invalid to write the good ones", file=sys.stderr)
+        output.note("nothing was written: fix the rows above, or use --skip-invalid to write the good ones")

@@ -15,6 +15,11 @@ class OutputFormat(str, Enum):
     json = "json"
     ndjson = "ndjson"
     csv = "csv"
+    csv_safe = "csv-safe"  # csv for spreadsheets: no cell can start a formula
+
+    @property
+    def is_csv(self) -> bool:
+        return self in (OutputFormat.csv, OutputFormat.csv_safe)
 
 
 def _remember_output(ctx: typer.Context, value: str) -> str:
@@ -31,7 +36,7 @@ Output = Annotated[
         "-o",
         envvar="ENCOUNTER_OUTPUT",
         callback=_remember_output,
-        help="Output format: table, json, ndjson or csv.",
+        help="Output format: table, json, ndjson, csv, or csv-safe (csv for spreadsheets: = + - @ cells get a ').",
     ),
 ]
 MAX_ROWS = 2**62  # far past any table, and inside SQLite's 64-bit integers
@@ -39,3 +44,6 @@ Limit = Annotated[int | None, typer.Option("--limit", min=1, max=MAX_ROWS, help=
 Offset = Annotated[int, typer.Option("--offset", min=0, max=MAX_ROWS, help="Skip the first N rows.")]
 MAX_ID = 2**31 - 1  # as schemas.MAX_ID (INTEGER columns); repeated so --help never imports Pydantic
 RecordId = Annotated[int, typer.Argument(help="Record id.", show_default=False, min=1, max=MAX_ID)]
+# Required where a command gives no default (book), a filter where it defaults to None (list).
+PatientId = Annotated[int | None, typer.Option("--patient", metavar="ID", min=1, max=MAX_ID, help="Patient id.")]
+DoctorId = Annotated[int | None, typer.Option("--doctor", metavar="ID", min=1, max=MAX_ID, help="Doctor id.")]

@@ -1,7 +1,11 @@
-"""Rendering of records in every format: Rich tables for people, json/ndjson/csv for scripts.
+"""Rendering for every command: Rich tables and plain lines for people, json/ndjson/csv for scripts.
 
 Records are dicts of plain Python values keyed by the Python field names.
-Machine formats stream row by row to stdout; only `table` uses Rich.
+Machine formats stream row by row to stdout and keep every value exact; what
+people read (tables, lines, messages on stderr) shows control characters as
+visible escapes (`\\x1b`), so stored or typed text cannot drive the terminal.
+Every write to stdout goes through `STDOUT`, so a full disk is reported as
+such (exit 6) rather than as a bug.
 """
 
 from __future__ import annotations
@@ -9,53 +13,155 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timezone, tzinfo
+from functools import cache
 from itertools import islice
-from zoneinfo import ZoneInfo
+from typing import Any
+
+import typer
 
 from encounter_cli.cli.options import OutputFormat
 from encounter_cli.clinic_time import show, show_short
+from encounter_cli.csv_cells import escape_ambiguous, escape_formula
+from encounter_cli.errors import Unavailable
 
 DEFAULT_TABLE_ROWS = 100
 PIPED_TABLE_WIDTH = 160
+SAVED_META_KEY = "encounter.saved"
+UTC = timezone.utc  # reports hold no times; formats still take a zone
 
-PATIENT_FIELDS = ("id", "first_name", "last_name", "email", "phone", "date_of_birth", "created_at", "updated_at")
-DOCTOR_FIELDS = ("id", "full_name", "specialization", "is_active", "created_at", "updated_at")
-APPOINTMENT_FIELDS = (
-    "id", "patient_id", "doctor_id", "start_time", "end_time", "duration_minutes", "status",
-    "reason", "cancelled_at", "cancellation_reason", "created_at", "updated_at",
-)  # fmt: skip
+# C0, DEL and C1 controls, line/paragraph separators and bidirectional overrides, as Python escapes.
+_HIDDEN = [*range(0x20), 0x7F, *range(0x80, 0xA0), 0x2028, 0x2029, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+MESSAGE_ESCAPES = {code: chr(code).encode("unicode_escape").decode("ascii") for code in _HIDDEN}
+CELL_ESCAPES = {code: text for code, text in MESSAGE_ESCAPES.items() if chr(code) not in "\n\t"}
+
+
+def printable(text: str) -> str:
+    """One line for a terminal: every control character as a visible escape (ESC as `\\x1b`)."""
+    return text.translate(MESSAGE_ESCAPES)
+
+
+def _cell(text: str) -> str:
+    """A table cell keeps its line breaks and tabs (a reason may span lines); other controls are escaped."""
+    return text.replace("\r\n", "\n").translate(CELL_ESCAPES)
+
+
+# --- stdout, and what a failed write means ------------------------------------------------------
+
+
+class OutputFailed(Unavailable):
+    """stdout cannot be written (a full disk, an I/O error): not a bug, so not exit 1."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"cannot write the output: {reason}", hint="check where the output goes (disk space, device)")
+
+
+class _Stdout:
+    """`sys.stdout` as it is now (CliRunner swaps it), a failed write raised as `OutputFailed`.
+
+    A reader that went away (BrokenPipeError) is no failure: the app ends quietly then.
+    """
+
+    def write(self, text: str) -> int:
+        try:  # no context manager: this runs once per exported row
+            return sys.stdout.write(text)
+        except OSError as error:
+            raise _output_error(error) from None
+
+    def flush(self) -> None:
+        try:
+            sys.stdout.flush()
+        except OSError as error:
+            raise _output_error(error) from None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(sys.stdout, name)
+
+
+def _output_error(error: OSError) -> Exception:
+    return error if isinstance(error, BrokenPipeError) else OutputFailed(error.strerror or type(error).__name__)
+
+
+STDOUT = _Stdout()
+
+
+def flush() -> None:
+    """Write out what is buffered while a failure can still be reported (at exit it could not)."""
+    STDOUT.flush()
+
+
+def saved(ctx: typer.Context, change: str) -> None:
+    """Note a committed change, so that if printing it fails the message says the change is not lost."""
+    ctx.meta[SAVED_META_KEY] = change
+
+
+def explain_lost_output(error: OutputFailed, ctx: typer.Context) -> None:
+    change = ctx.meta.get(SAVED_META_KEY)
+    if change:
+        error.hint = f"the change itself was saved ({change}); only printing it failed"
+
+
+def note(text: str) -> None:
+    """A message for people, on stderr."""
+    print(printable(text), file=sys.stderr)
+
+
+def print_lines(lines: Iterable[str]) -> None:
+    """Plain lines for people on stdout (db init, db check)."""
+    for line in lines:
+        STDOUT.write(printable(line) + "\n")
+
+
+# --- records ------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Kind:
-    """How one entity prints: every field for `show` and machine formats, fewer columns in list tables."""
+    """How one entity prints: every mapped field for `show` and machine formats, fewer columns in list tables.
+
+    `name` is also the model's name in `models.Models`.
+    """
 
     name: str
-    fields: tuple[str, ...]
     columns: tuple[str, ...]
 
 
-PATIENT = Kind("Patient", PATIENT_FIELDS, PATIENT_FIELDS[:6])
-DOCTOR = Kind("Doctor", DOCTOR_FIELDS, DOCTOR_FIELDS[:4])
-APPOINTMENT = Kind(
-    "Appointment", APPOINTMENT_FIELDS, ("id", "start_time", "end_time", "doctor_id", "patient_id", "status", "reason")
-)
+PATIENT = Kind("Patient", ("id", "first_name", "last_name", "email", "phone", "date_of_birth"))
+DOCTOR = Kind("Doctor", ("id", "full_name", "specialization", "is_active"))
+APPOINTMENT = Kind("Appointment", ("id", "start_time", "end_time", "doctor_id", "patient_id", "status", "reason"))
 
 
-def show_record(obj, kind: Kind, fmt: OutputFormat, zone: ZoneInfo) -> None:
-    print_one(record(obj, kind.fields), fmt, zone, f"{kind.name} {obj.id}")
+@cache
+def fields_of(model: Any) -> tuple[str, ...]:
+    """A mapped class's fields: the primary key, then foreign keys, then the other columns as declared.
+
+    Read from the model (lazily: SQLAlchemy is imported only by commands that have records).
+    """
+    from sqlalchemy import inspect
+
+    def rank(attribute) -> int:
+        column = attribute.columns[0]
+        return 0 if column.primary_key else 1 if column.foreign_keys else 2
+
+    return tuple(attribute.key for attribute in sorted(inspect(model).column_attrs, key=rank))
 
 
-def show_listing(listing, kind: Kind, fmt: OutputFormat, zone: ZoneInfo, limit: int | None) -> None:
+def show_record(obj, kind: Kind, fmt: OutputFormat, zone: tzinfo) -> None:
+    print_one(record(obj, fields_of(obj.__class__)), fmt, zone, f"{kind.name} {obj.id}")
+
+
+def show_listing(listing, kind: Kind, fmt: OutputFormat, zone: tzinfo, limit: int | None) -> None:
     """A service `Listing`: streamed in machine formats, one page with a count of the rest in a table."""
+    from encounter_cli.models import models_of
+
+    fields = fields_of(getattr(models_of(listing.session), kind.name))
     print_many(
-        (record(obj, kind.fields) for obj in listing),
+        (record(obj, fields) for obj in listing),
         fmt,
         zone,
-        fields=kind.fields,
+        fields=fields,
         columns=kind.columns,
         title=f"{kind.name}s",
         limit=limit,
@@ -72,12 +178,12 @@ def record(obj: object, fields: tuple[str, ...]) -> dict:
     return {name: getattr(obj, name) for name in fields}
 
 
-def print_one(item: dict, fmt: OutputFormat, zone: ZoneInfo, title: str) -> None:
-    """One record: an object for json, a key/value table for people."""
+def print_one(item: dict, fmt: OutputFormat, zone: tzinfo, title: str) -> None:
+    """One record: an object for json, one line for ndjson, header and row for csv, a key/value table for people."""
     if fmt == OutputFormat.table:
         _print_vertical_table(item, zone, title)
     elif fmt == OutputFormat.json:
-        _write(json.dumps(_machine(item, zone), ensure_ascii=False, indent=2) + "\n")
+        STDOUT.write(json.dumps(_machine(item, zone), ensure_ascii=False, indent=2) + "\n")
     else:
         print_many(iter([item]), fmt, zone, fields=tuple(item), columns=tuple(item), title=title)
 
@@ -85,7 +191,7 @@ def print_one(item: dict, fmt: OutputFormat, zone: ZoneInfo, title: str) -> None
 def print_many(
     items: Iterator[dict],
     fmt: OutputFormat,
-    zone: ZoneInfo,
+    zone: tzinfo,
     *,
     fields: tuple[str, ...],
     columns: tuple[str, ...],
@@ -100,32 +206,78 @@ def print_many(
         _print_table(shown, columns, zone, title)
         left_out = count_rest(len(shown)) if count_rest and len(shown) == page else 0
         if left_out:
-            print(f"{left_out} more not shown; use --limit and --offset to see them", file=sys.stderr)
+            note(f"{left_out} more not shown; use --limit and --offset to see them")
     elif fmt == OutputFormat.json:
         _stream_json_array(items, zone)
     elif fmt == OutputFormat.ndjson:
         for item in items:
-            _write(json.dumps(_machine(item, zone), ensure_ascii=False) + "\n")
+            STDOUT.write(json.dumps(_machine(item, zone), ensure_ascii=False) + "\n")
     else:
-        writer = csv.writer(sys.stdout, lineterminator="\n")
+        escape = escape_formula if fmt == OutputFormat.csv_safe else escape_ambiguous
+        writer = csv.writer(STDOUT, lineterminator="\n")
         writer.writerow(fields)
         for item in items:
-            writer.writerow(_csv_value(value) for value in _machine(item, zone).values())
+            writer.writerow(_csv_value(value, escape) for value in _machine(item, zone).values())
 
 
-def _stream_json_array(items: Iterable[dict], zone: ZoneInfo) -> None:
+# --- reports that are not stored records: db info, db check, import -----------------------------
+
+
+def show_facts(
+    facts: Mapping[str, Any], fmt: OutputFormat, title: str, for_people: Mapping[str, Any] | list[str] | None = None
+) -> None:
+    """A report as one record: nested mappings become `outer.inner` columns in csv, a list one item per line.
+
+    For people: `for_people` (default: the facts) as a key/value table, or as plain lines if it is a list.
+    """
+    if fmt == OutputFormat.table:
+        if isinstance(for_people, list):
+            print_lines(for_people)
+        else:
+            _print_vertical_table(dict(for_people or facts), UTC, title)
+    elif fmt == OutputFormat.json:
+        STDOUT.write(json.dumps(facts, ensure_ascii=False, indent=2) + "\n")
+    elif fmt == OutputFormat.ndjson:
+        STDOUT.write(json.dumps(facts, ensure_ascii=False) + "\n")
+    else:
+        print_one(_flat(facts), fmt, UTC, title)
+
+
+def _flat(facts: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in facts.items():
+        if isinstance(value, Mapping):
+            flat.update(_flat(value, f"{prefix}{key}."))
+        else:
+            flat[prefix + key] = "\n".join(map(str, value)) if isinstance(value, list) else value
+    return flat
+
+
+def show_import_report(report: dict[str, Any], fmt: OutputFormat) -> None:
+    """json/ndjson: the report object; csv: one row per rejected row; people read the summary on stderr."""
+    if fmt in (OutputFormat.json, OutputFormat.ndjson):
+        show_facts(report, fmt, "Import")
+    elif fmt.is_csv:
+        columns = ("line", "field", "type", "message")
+        print_many(iter(report["rejected"]), fmt, UTC, fields=columns, columns=columns, title="Rejected")
+
+
+# --- value conversion and tables ---------------------------------------------------------------
+
+
+def _stream_json_array(items: Iterable[dict], zone: tzinfo) -> None:
     separator = "[\n"
     for item in items:
-        _write(separator + "  " + json.dumps(_machine(item, zone), ensure_ascii=False))
+        STDOUT.write(separator + "  " + json.dumps(_machine(item, zone), ensure_ascii=False))
         separator = ",\n"
-    _write("[]\n" if separator == "[\n" else "\n]\n")
+    STDOUT.write("[]\n" if separator == "[\n" else "\n]\n")
 
 
-def _machine(item: dict, zone: ZoneInfo) -> dict:
+def _machine(item: dict, zone: tzinfo) -> dict:
     return {key: _machine_value(value, zone) for key, value in item.items()}
 
 
-def _machine_value(value: object, zone: ZoneInfo) -> object:
+def _machine_value(value: object, zone: tzinfo) -> object:
     if isinstance(value, datetime):
         return show(value, zone)
     if isinstance(value, date):
@@ -133,15 +285,17 @@ def _machine_value(value: object, zone: ZoneInfo) -> object:
     return value
 
 
-def _csv_value(value: object) -> object:
+def _csv_value(value: object, escape: Callable[[str], str]) -> object:
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, str):
+        return escape(value)
     return value
 
 
-def _table_value(value: object, zone: ZoneInfo) -> str:
+def _table_value(value: object, zone: tzinfo) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -150,7 +304,7 @@ def _table_value(value: object, zone: ZoneInfo) -> str:
         return show_short(value, zone)
     if isinstance(value, date):
         return value.isoformat()
-    return str(value)
+    return _cell(str(value))
 
 
 def _console():
@@ -160,10 +314,10 @@ def _console():
     terminal = sys.stdout.isatty()
     # Stored text is data, never Rich markup or :emoji: codes: "[/b]" in a name must print as typed.
     width = None if terminal else PIPED_TABLE_WIDTH
-    return Console(file=sys.stdout, width=width, markup=False, emoji=False, highlight=False)
+    return Console(file=STDOUT, width=width, markup=False, emoji=False, highlight=False)
 
 
-def _print_table(items: list[dict], columns: tuple[str, ...], zone: ZoneInfo, title: str) -> None:
+def _print_table(items: list[dict], columns: tuple[str, ...], zone: tzinfo, title: str) -> None:
     from rich.table import Table
 
     table = Table(title=f"{title} ({len(items)})", title_justify="left")
@@ -174,16 +328,12 @@ def _print_table(items: list[dict], columns: tuple[str, ...], zone: ZoneInfo, ti
     _console().print(table)
 
 
-def _print_vertical_table(item: dict, zone: ZoneInfo, title: str) -> None:
+def _print_vertical_table(item: dict, zone: tzinfo, title: str) -> None:
     from rich.table import Table
 
     table = Table(title=title, title_justify="left", show_header=False)
     table.add_column("field", style="bold")
     table.add_column("value", overflow="fold")
     for name, value in item.items():
-        table.add_row(name, _table_value(value, zone))
+        table.add_row(_cell(name), _table_value(value, zone))
     _console().print(table)
-
-
-def _write(text: str) -> None:
-    sys.stdout.write(text)

@@ -50,6 +50,7 @@ def add(
         today=state(ctx).today(),
     )
     patient = state(ctx).database().run(lambda session: services.add_patient(session, data))
+    output.saved(ctx, f"patient {patient.id} added")
     _show(ctx, patient, fmt)
 
 
@@ -107,6 +108,7 @@ def update(
         schemas.PatientUpdate, {k: v for k, v in given.items() if v is not None}, today=state(ctx).today()
     )
     patient = state(ctx).database().run(lambda session: services.update_patient(session, patient_id, changes))
+    output.saved(ctx, f"patient {patient_id} updated")
     _show(ctx, patient, fmt)
 
 

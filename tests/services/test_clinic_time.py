@@ -260,3 +260,77 @@ def test_the_daylight_saving_hint_offers_the_two_real_offsets(text, offsets):
     with pytest.raises(InvalidInput) as caught:
         parse_when(text, NEW_YORK)
     assert caught.value.hint == f"give an explicit UTC offset: {text}{offsets[0]} or {text}{offsets[1]}"
+
+
+# --- supported years (D1) ----------------------------------------------------------------------
+
+KIRITIMATI = ZoneInfo("Pacific/Kiritimati")  # UTC+14: its wall clock runs ahead of UTC into the next year
+
+
+@pytest.mark.parametrize(
+    ("text", "zone"),
+    [
+        ("9999-12-31T23:30", NEW_YORK),  # its UTC value is in year 10000
+        ("9999-12-31T23:30Z", NEW_YORK),
+        ("9999-06-01T09:00Z", NEW_YORK),  # year 9999 itself is outside 1..9998
+        ("9998-12-31T23:15Z", KIRITIMATI),  # clinic wall clock in 9999
+        ("9998-12-31T22:00Z", ZoneInfo("UTC")),  # start fits, start + 180 minutes does not
+        ("0001-01-01T00:30+01:00", NEW_YORK),  # UTC value before year 1
+        ("0001-01-01T00:30", BERLIN),  # naive, in a zone ahead of UTC
+        ("0001-01-01T03:00Z", NEW_YORK),  # clinic wall clock before year 1
+    ],
+)
+def test_times_outside_years_1_to_9998_are_invalid_not_a_crash(text, zone):
+    for field, date_only in (("start_time", False), ("from", True)):
+        with pytest.raises(InvalidInput) as caught:
+            parse_when(text, zone, field, date_only=date_only)
+        assert caught.value.field == field
+        assert "outside the supported years 1 to 9998" in caught.value.rule
+
+
+@pytest.mark.parametrize(
+    ("text", "zone"),
+    [("9998-12-31T15:00", NEW_YORK), ("9998-12-31T20:45Z", ZoneInfo("UTC")), ("0001-01-01T05:00Z", NEW_YORK)],
+)
+def test_times_just_inside_the_supported_years_are_read(text, zone):
+    assert parse_when(text, zone).year in (1, 9998)
+
+
+@pytest.mark.parametrize(("text", "zone"), [("9999-12-31", BERLIN), ("9999-01-01", NEW_YORK), ("0001-01-01", BERLIN)])
+def test_days_outside_the_supported_years_are_invalid(text, zone):
+    for parse in (lambda: parse_day(text, zone), lambda: parse_when(text, zone, "to", date_only=True)):
+        with pytest.raises(InvalidInput) as caught:
+            parse()
+        assert "outside the supported years" in caught.value.rule
+
+
+def test_the_last_supported_day_is_listed_whole():
+    assert parse_day("9998-12-31", NEW_YORK) == (utc(9998, 12, 31, 5, 0), utc(9999, 1, 1, 5, 0))
+
+
+# --- one strict calendar form (D13) ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "20270310",
+        "2027-W10-3",
+        "2027W103",
+        "2027-069",
+        "2027-03-10T09:00",
+        "２０２７-03-10",
+        "+2027-03-10",
+        "2027-3-10",
+    ],
+)
+def test_a_day_is_only_yyyy_mm_dd_on_every_python(text):
+    with pytest.raises(InvalidInput) as caught:
+        parse_day(text, NEW_YORK)
+    assert "is not a date" in caught.value.rule
+
+
+@pytest.mark.parametrize("text", ["２０３０-06-10T09:00", "2030-06-10T０9:00", "2030-06-10T09:00+0١:00"])
+def test_times_use_ascii_digits_only(text):
+    with pytest.raises(InvalidInput):
+        parse_when(text, NEW_YORK)

@@ -370,3 +370,48 @@ def test_the_cli_and_the_schemas_agree_on_the_largest_id():
     from encounter_cli.cli import options
 
     assert options.MAX_ID == schemas.MAX_ID
+
+
+# --- hostile-review regressions ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "given", ["2000-W01-1", "20000101", "2000-001", "２０００-01-01", "2000-01-01T00:00", 946684800, 0]
+)
+def test_date_of_birth_is_only_yyyy_mm_dd(given):
+    """Python 3.11's date.fromisoformat reads week and compact forms; the rule must not depend on the version."""
+    error = invalid(schemas.PatientCreate, {**PATIENT, "date_of_birth": given}, "date_of_birth")
+    assert error.rule == "is not a date (YYYY-MM-DD)"
+
+
+INVISIBLE = ["\u200b", "\ufeff", "\u00ad", "\u200b\u200d\u2060", " \u200b ", "\u3164", "\u2800", "\u034f", "\u0301"]
+
+
+@pytest.mark.parametrize("given", INVISIBLE)
+@pytest.mark.parametrize(("model", "base", "field"), [
+    (schemas.PatientCreate, PATIENT, "first_name"),
+    (schemas.PatientCreate, PATIENT, "last_name"),
+    (schemas.DoctorCreate, DOCTOR, "full_name"),
+    (schemas.DoctorCreate, DOCTOR, "specialization"),
+])  # fmt: skip
+def test_names_need_a_visible_character(model, base, field, given):
+    error = invalid(model, {**base, field: given}, field)
+    assert error.rule == "must contain a visible character"
+
+
+@pytest.mark.parametrize("given", ["Zoë", "\u200bAda", "李", "José\u0301", "O'Brien-Smith", "١٢"])
+def test_names_with_a_visible_character_are_kept(given):
+    assert schemas.parse(schemas.DoctorCreate, {**DOCTOR, "full_name": given}).full_name == given
+
+
+@pytest.mark.parametrize(
+    "start",
+    [
+        datetime(9999, 1, 1, 0, 0, tzinfo=UTC),
+        datetime(9998, 12, 31, 22, 0, tzinfo=UTC),  # its end could reach 9999
+        datetime(1, 1, 1, 0, 30, tzinfo=timezone(timedelta(hours=1))),  # year 0 in UTC
+    ],
+)
+def test_start_times_outside_years_1_to_9998_are_invalid(start):
+    error = invalid(schemas.AppointmentCreate, {**APPOINTMENT, "start_time": start}, "start_time")
+    assert "outside the supported years" in error.rule
