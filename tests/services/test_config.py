@@ -336,3 +336,11 @@ def test_a_directory_as_config_says_it_is_a_directory(home, environ, via):
     with pytest.raises(Unavailable) as caught:
         load_settings(config_option=home if via == "option" else None, environ=environ)
     assert caught.value.message.lower() == f"cannot read config file {home}: is a directory".lower()
+
+
+@pytest.mark.parametrize("option", ["password", "passwd"])
+def test_a_password_option_in_the_url_wins_over_password_file(tmp_path, option):
+    secret = write(tmp_path / "secret", "from-file\n", 0o644)  # not even read, so its mode does not matter
+    settings = Settings(f"mysql+pymysql://clinic@db:3306/clinic?{option}=from-url", secret, "", "UTC", None)
+    url = resolve_url(settings)
+    assert url.password is None and url.query[option] == "from-url"
