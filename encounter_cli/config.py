@@ -75,9 +75,7 @@ def default_sqlite_url(environ: Mapping[str, str] = os.environ) -> str:
 def _find_config(option: Path | None, environ: Mapping[str, str]) -> Path | None:
     explicit = option or (Path(environ["ENCOUNTER_CONFIG"]) if environ.get("ENCOUNTER_CONFIG") else None)
     if explicit is not None:
-        if not explicit.is_file():
-            raise Unavailable(f"config file {explicit} does not exist")
-        return explicit
+        return explicit  # opened as given, so /dev/null and `--config <(...)` work; errors come from the opening
     config_home = environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
     for candidate in (Path("encounter.toml"), Path(config_home) / "encounter" / "config.toml"):
         if candidate.is_file():
@@ -89,7 +87,13 @@ def _read_config(path: Path) -> dict:
     try:
         with path.open("rb") as handle:
             values = tomllib.load(handle)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+    except FileNotFoundError:
+        raise Unavailable(f"config file {path} does not exist") from None
+    except OSError as exc:
+        raise Unavailable(f"cannot read config file {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise Unavailable(f"config file {path} is not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
         raise Unavailable(f"cannot read config file {path}: {exc}") from None
     for section, content in values.items():
         allowed = KNOWN_KEYS.get(section)

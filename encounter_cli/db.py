@@ -3,7 +3,10 @@
 `Database.run(work)` is how a command writes: it opens a transaction that
 takes the write lock first (`BEGIN IMMEDIATE` on SQLite; on MySQL the
 services lock the doctor row with `SELECT ... FOR UPDATE`), commits only if
-`work` returns, and retries deadlocks and lock timeouts a few times.
+`work` returns, and retries deadlocks and lock timeouts a few times (on
+SQLite within SQLITE_TOTAL_WAIT_S in all). URLs are checked before anything
+connects (SQLite: a file path, no options; MySQL: options PyMySQL accepts)
+and shown only through `redacted`, which hides passwords.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from sqlalchemy import create_engine, event, func, inspect, select
-from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.engine import URL, Dialect, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -28,13 +31,21 @@ from encounter_cli.models import Models, models_for
 T = TypeVar("T")
 
 WRITE_ATTEMPTS = 5
-SQLITE_BUSY_TIMEOUT_S = 30
+SQLITE_BUSY_TIMEOUT_S = 30  # longest one transaction waits for SQLite's write lock
+SQLITE_TOTAL_WAIT_S = 30  # longest all attempts of one `run` wait together
 MYSQL_CONNECT_TIMEOUT_S = 5
 MYSQL_LOCK_WAIT_S = 10  # a booking waits this long for a doctor's row before the retry loop steps in
+# Longest the server may stay silent, the greeting at connect time included. A statement is silent until its
+# first row: a lock wait (MYSQL_LOCK_WAIT_S), a sort before an export streams. Far above both, far below forever.
+MYSQL_IO_TIMEOUT_S = 60
 MYSQL_TRANSIENT = {1205: "lock wait timeout", 1213: "deadlock"}
+MYSQL_CONNECTION_LOST = {2006, 2013}  # "gone away", "lost connection": with "timed out", a timeout above expired
 MYSQL_MISSING_TABLE = 1146
+PASSWORD_OPTIONS = {"password", "passwd"}  # PyMySQL takes the password from the URL's query too
+SECRET_OPTION_MARKERS = ("pass", "pwd", "secret")  # shown as ***: those two, ssl_key_password ...
 SQLITE_TRANSIENT = {"SQLITE_BUSY", "SQLITE_BUSY_SNAPSHOT", "SQLITE_LOCKED"}
 INIT_HINT = "run: encounter db init"
+OPTIONS_HINT = "URL options are PyMySQL connection arguments, e.g. ?read_timeout=120; the port belongs in HOST:PORT"
 
 
 class Database:
@@ -43,28 +54,24 @@ class Database:
     def __init__(self, settings: Settings) -> None:
         self.url = resolve_url(settings)
         self.models: Models = models_for(settings.table_prefix, self.url.get_backend_name())
+        self.display_url = redacted(self.url)
         self.engine = _make_engine(self.url)
-        self._read = sessionmaker(self.engine, expire_on_commit=False, info={"models": self.models})
-        self._write = sessionmaker(
-            self.engine.execution_options(encounter_write=True),
-            expire_on_commit=False,
-            info={"models": self.models},
-        )
+        self._sessions = sessionmaker(expire_on_commit=False, info={"models": self.models})
         self._tables_ready = not self.is_sqlite  # server databases are never altered implicitly
 
     @property
     def is_sqlite(self) -> bool:
         return self.url.get_backend_name() == "sqlite"
 
-    @property
-    def display_url(self) -> str:
-        return self.url.render_as_string(hide_password=True)
-
     @contextmanager
-    def session(self, write: bool = False) -> Iterator[Session]:
-        """One transaction: committed if the block ends normally, else rolled back."""
+    def session(self, write: bool = False, deadline: float | None = None) -> Iterator[Session]:
+        """One transaction: committed if the block ends normally, else rolled back.
+
+        On SQLite it waits for a lock until `deadline` (a `time.monotonic()` value), at most SQLITE_BUSY_TIMEOUT_S.
+        """
         self._ensure_sqlite_tables()
-        session = (self._write if write else self._read)()
+        bind = self.engine.execution_options(encounter_write=write, encounter_wait_s=_lock_wait(deadline))
+        session = self._sessions(bind=bind)
         try:
             with translate_errors(self.display_url), session.begin():
                 yield session
@@ -72,13 +79,14 @@ class Database:
             session.close()
 
     def run(self, work: Callable[[Session], T], write: bool = True) -> T:
-        """Run `work` in one transaction, retrying transient lock failures."""
+        """Run `work` in one transaction, retrying transient lock failures (on SQLite within SQLITE_TOTAL_WAIT_S)."""
+        deadline = time.monotonic() + SQLITE_TOTAL_WAIT_S if self.is_sqlite else None
         for attempt in range(1, WRITE_ATTEMPTS + 1):
             try:
-                with self.session(write=write) as session:
+                with self.session(write=write, deadline=deadline) as session:
                     return work(session)
             except DatabaseBusy:
-                if attempt == WRITE_ATTEMPTS:
+                if attempt == WRITE_ATTEMPTS or _lock_wait(deadline) == 0:
                     raise
                 time.sleep(random.uniform(0.02, 0.1) * attempt)  # jitter spreads the retries apart
         raise AssertionError("unreachable")  # pragma: no cover
@@ -125,10 +133,37 @@ class Database:
         self.engine.dispose()
 
 
+def _lock_wait(deadline: float | None) -> float:
+    """Seconds a SQLite transaction may wait for a lock: what is left until `deadline`, at most the busy timeout."""
+    if deadline is None:
+        return SQLITE_BUSY_TIMEOUT_S
+    return max(0.0, min(SQLITE_BUSY_TIMEOUT_S, deadline - time.monotonic()))
+
+
+def redacted(url: URL) -> str:
+    """The URL as encounter shows it anywhere: the password and every password-like option as ***."""
+    secrets = {key: "***" for key in url.query if _is_secret(key)}
+    shown = url.update_query_dict(secrets).render_as_string(hide_password=True)
+    return shown.replace("=%2A%2A%2A", "=***")  # as readable as the hidden password (rendering escapes "*")
+
+
+def _is_secret(option: str) -> bool:
+    return any(marker in option.lower() for marker in SECRET_OPTION_MARKERS)
+
+
 def resolve_url(settings: Settings) -> URL:
     """Parse the URL, pick PyMySQL for MySQL, fill a missing password from password_file."""
+    url = _parse_url(settings.database_url)
+    if url.get_backend_name() == "sqlite":
+        _check_sqlite_url(url)
+    elif settings.password_file and url.password is None and not PASSWORD_OPTIONS & set(url.query):
+        url = url.set(password=read_password_file(settings.password_file))
+    return url
+
+
+def _parse_url(text: str) -> URL:
     try:
-        url = make_url(settings.database_url)
+        url = make_url(text)
     except (ArgumentError, ValueError):  # the message would repeat the URL, password and all
         raise Unavailable(
             "database URL is not valid", hint="use sqlite:///PATH or mysql+pymysql://USER@HOST:PORT/DB"
@@ -142,47 +177,96 @@ def resolve_url(settings: Settings) -> URL:
         url = url.set(drivername=f"{url.drivername}+pymysql")
     if url.get_backend_name() not in ("sqlite", "mysql", "mariadb"):
         raise Unavailable(f'database "{url.get_backend_name()}" is not supported; use sqlite or mysql')
-    if settings.password_file and url.password is None and url.get_backend_name() != "sqlite":
-        url = url.set(password=read_password_file(settings.password_file))
     return url
+
+
+def _check_sqlite_url(url: URL) -> None:
+    """A file path and nothing else: an in-memory database would lose every write when the command ends."""
+    hint = "use sqlite:///PATH, e.g. sqlite:////var/lib/encounter/clinic.db (four slashes for an absolute path)"
+    if url.query:
+        options = ", ".join(f'"{name}"' for name in url.query)
+        raise Unavailable(f"SQLite database URLs take no options; remove {options}", hint=hint)
+    if not url.database:
+        raise Unavailable("the SQLite database path is empty (is a variable in the URL unset?)", hint=hint)
+    if url.database == ":memory:":
+        raise Unavailable("the SQLite database path is :memory:, which would lose every write", hint=hint)
 
 
 def _make_engine(url: URL) -> Engine:
     try:
-        if url.get_backend_name() == "sqlite":
-            return _sqlite_engine(url)
-        engine = create_engine(
-            url,
-            hide_parameters=True,
-            isolation_level="READ COMMITTED",  # each statement sees rows committed before it, e.g. after a lock wait
-            connect_args={
-                "connect_timeout": MYSQL_CONNECT_TIMEOUT_S,
-                "charset": "utf8mb4",
-                "init_command": f"SET SESSION innodb_lock_wait_timeout = {int(MYSQL_LOCK_WAIT_S)}",
-            },
-        )
-        _check_driver_options(engine)
-        return engine
+        return _sqlite_engine(url) if url.get_backend_name() == "sqlite" else _mysql_engine(url)
     except (ArgumentError, NoSuchModuleError, ImportError) as exc:
         raise Unavailable(f"database URL is not usable: {type(exc).__name__}") from None
 
 
-def _check_driver_options(engine: Engine) -> None:
-    """URL query options PyMySQL does not know would fail at connect time with a bare TypeError."""
+def _mysql_engine(url: URL) -> Engine:
+    connect_args = _mysql_connect_args(url)
+    _check_url_options(url, connect_args)  # before create_engine, which already converts some of them
+    return create_engine(
+        url,
+        hide_parameters=True,
+        isolation_level="READ COMMITTED",  # each statement sees rows committed before it, e.g. after a lock wait
+        connect_args=connect_args,
+    )
+
+
+def _mysql_connect_args(url: URL) -> dict[str, object]:
+    """Our connection settings; the timeouts give way to the same options written in the URL."""
+    timeouts = {
+        "connect_timeout": MYSQL_CONNECT_TIMEOUT_S,
+        "read_timeout": MYSQL_IO_TIMEOUT_S,
+        "write_timeout": MYSQL_IO_TIMEOUT_S,
+    }
+    return {
+        **{name: seconds for name, seconds in timeouts.items() if name not in url.query},
+        "charset": "utf8mb4",
+        "init_command": f"SET SESSION innodb_lock_wait_timeout = {int(MYSQL_LOCK_WAIT_S)}",
+    }
+
+
+def _check_url_options(url: URL, connect_args: dict[str, object]) -> None:
+    """Have PyMySQL check the URL's options now, without connecting: a bad one is exit 6, not a crash later."""
+    if not url.query:
+        return
+    import pymysql
+
+    dialect_class: type = url.get_dialect()
+    dialect = dialect_class(dbapi=pymysql)
+    problem = _driver_objection(dialect, url, connect_args)
+    if problem is None:
+        return
+    for name, value in url.query.items():  # find the option at fault, to name it
+        alone = _driver_objection(dialect, url.set(query={name: value}), connect_args)
+        if alone is not None:
+            detail = "" if _is_secret(name) else f": {alone}"  # PyMySQL's words may quote the value
+            raise Unavailable(f'database URL option "{name}" is not usable{detail}', hint=OPTIONS_HINT)
+    raise Unavailable(f"database URL options do not work together: {problem}", hint=OPTIONS_HINT)
+
+
+def _driver_objection(dialect: Dialect, url: URL, connect_args: dict[str, object]) -> str | None:
+    """What SQLAlchemy or PyMySQL says against connecting with these options, or None."""
     import inspect as signature_inspect
 
     import pymysql
 
-    _, options = engine.dialect.create_connect_args(engine.url)
     known = signature_inspect.signature(pymysql.connections.Connection.__init__).parameters
-    unknown = sorted(set(options) - set(known))
-    if unknown:
-        raise Unavailable(f'database URL option "{unknown[0]}" is not a PyMySQL connection option')
+    try:
+        _, options = dialect.create_connect_args(url)
+        unknown = sorted(set(options) - set(known))
+        if unknown:
+            return f'PyMySQL has no connection option "{unknown[0]}"'
+        if not any(name.startswith("ssl") for name in options):
+            options["ssl_disabled"] = True  # spares loading the system's certificates (~50 ms) to check nothing
+        pymysql.connections.Connection(**{**options, **connect_args}, defer_connect=True)
+    except OSError as exc:  # a certificate file that is missing or unreadable
+        return exc.strerror or type(exc).__name__
+    except (TypeError, ValueError, NotImplementedError) as exc:
+        return str(exc)
+    return None
 
 
 def _sqlite_engine(url: URL) -> Engine:
-    if url.database and url.database != ":memory:":
-        _create_private_file(Path(url.database))
+    _create_private_file(Path(str(url.database)))  # never empty: resolve_url refused that
     engine = create_engine(url, hide_parameters=True, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
 
     @event.listens_for(engine, "connect")
@@ -192,15 +276,17 @@ def _sqlite_engine(url: URL) -> Engine:
         dbapi_connection.execute("PRAGMA foreign_keys = ON")
         # Write-ahead logging: a long read (an export piped to a slow reader) never blocks a writer's
         # commit. The mode is stored in the file, so only its first connection switches it.
-        if dbapi_connection.execute("PRAGMA journal_mode").fetchone()[0] not in ("wal", "memory"):
+        if dbapi_connection.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
             dbapi_connection.execute("PRAGMA journal_mode = WAL")
         # SQLite's own lower() folds ASCII only; searches must find "Élodie" from "élodie" as MySQL does.
         dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn) -> None:
-        immediate = conn.get_execution_options().get("encounter_write", False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        options = conn.get_execution_options()
+        wait_ms = int(options.get("encounter_wait_s", SQLITE_BUSY_TIMEOUT_S) * 1000)
+        conn.exec_driver_sql(f"PRAGMA busy_timeout = {wait_ms}").close()  # this transaction's share of the wait
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get("encounter_write", False) else "BEGIN")
 
     return engine
 
@@ -234,14 +320,21 @@ def translate_errors(display_url: str) -> Iterator[None]:
 
 
 def _classify(exc: DBAPIError, display_url: str) -> Unavailable:
-    code = exc.orig.args[0] if exc.orig is not None and exc.orig.args else None
+    args = exc.orig.args if exc.orig is not None else ()
+    code = args[0] if args else None
     text = str(exc.orig) if exc.orig is not None else type(exc).__name__
     sqlite_error = getattr(exc.orig, "sqlite_errorname", "")  # Python 3.11+; the text below is 3.10's fallback
     if code in MYSQL_TRANSIENT or sqlite_error in SQLITE_TRANSIENT or "database is locked" in text:
-        cause = MYSQL_TRANSIENT.get(code, "database is locked")
+        cause = MYSQL_TRANSIENT.get(code, "database is locked") if isinstance(code, int) else "database is locked"
         return DatabaseBusy(f"database is busy ({cause}); nothing was written", hint="retry the command")
+    if code in MYSQL_CONNECTION_LOST and "timed out" in text:
+        return Unavailable(
+            f"cannot use database {display_url}: the server did not answer in time",
+            hint="check the host and port; if the server is only slow, raise ?read_timeout=SECONDS in the URL "
+            f"(default {MYSQL_IO_TIMEOUT_S})",
+        )
     if code == MYSQL_MISSING_TABLE or "no such table" in text:
         return Unavailable(f"the encounter tables are missing in {display_url}", hint=INIT_HINT)
-    if isinstance(code, int) and isinstance(exc.orig.args[-1], str):
-        text = exc.orig.args[-1]
+    if isinstance(code, int) and isinstance(args[-1], str):
+        text = args[-1]  # MySQL's message without its code
     return Unavailable(f"cannot use database {display_url}: {text}")

@@ -3,20 +3,23 @@
 Read-only by design: `encounter db check` reports drift, and a person
 decides what to do about it. Types are compared by kind (integer, string of
 a length, date, datetime, boolean), since each database reflects its own
-spelling of the same type (MySQL's BOOLEAN comes back as TINYINT).
+spelling of the same type (MySQL's BOOLEAN comes back as TINYINT). On MySQL
+also the AUTO_INCREMENT of ids and the character set of text columns.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Connection, Date, DateTime, Integer, String, Table, inspect
+from sqlalchemy import Boolean, Column, Connection, Date, DateTime, Integer, String, Table, inspect
 from sqlalchemy.engine import Inspector
+from sqlalchemy.engine.interfaces import ReflectedColumn
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from encounter_cli.db_types import ExactString
-from encounter_cli.models import Models
+from encounter_cli.models import MYSQL_TABLE_OPTIONS, Models
 
 RESTRICTIVE = {None, "RESTRICT", "NO ACTION"}  # the same behaviour under different names
 EXACT_COLLATION = "utf8mb4_bin"
+EXPECTED_CHARSET = MYSQL_TABLE_OPTIONS["mysql_charset"]
 
 
 def schema_differences(conn: Connection, models: Models) -> list[str]:
@@ -36,6 +39,7 @@ def schema_differences(conn: Connection, models: Models) -> list[str]:
 
 def _column_differences(inspector: Inspector, table: Table, dialect: str) -> list[str]:
     live = {column["name"]: column for column in inspector.get_columns(table.name)}
+    table_charset = inspector.get_table_options(table.name).get("mysql_default charset")
     found = []
     for column in table.columns:
         name = f"{table.name}.{column.name}"
@@ -43,23 +47,50 @@ def _column_differences(inspector: Inspector, table: Table, dialect: str) -> lis
         if reflected is None:
             found.append(f"column {name} is missing")
             continue
-        expected, actual = _kind(column.type), _kind(reflected["type"])
-        if expected != actual and not (expected == "boolean" and actual == "integer"):
-            found.append(f"column {name} is {actual}, expected {expected}")
-        if not column.primary_key and reflected["nullable"] != column.nullable:
-            wanted = "NULL" if column.nullable else "NOT NULL"
-            found.append(f"column {name} should be {wanted}")
-        collation = getattr(reflected["type"], "collation", None)
-        if isinstance(column.type, ExactString) and dialect in ("mysql", "mariadb") and collation != EXACT_COLLATION:
-            shown = collation or "the table default"  # MySQL reflects no collation when it is the default
-            found.append(f"column {name} has collation {shown}, expected {EXACT_COLLATION}")
+        found += _shape_differences(name, column, reflected)
+        if dialect in ("mysql", "mariadb"):
+            found += _mysql_differences(name, column, reflected, table_charset)
     found += [f"column {table.name}.{extra} is not in the model" for extra in live]
     return found
 
 
-def _kind(type_: TypeEngine) -> str:
+def _shape_differences(name: str, column: Column, reflected: ReflectedColumn) -> list[str]:
+    """Type kind and nullability, compared alike on every database."""
+    found = []
+    expected, actual = _kind(column.type), _kind(reflected["type"])
+    if expected != actual and not (expected == "boolean" and actual == "integer"):
+        found.append(f"column {name} is {actual}, expected {expected}")
+    if not column.primary_key and reflected["nullable"] != column.nullable:
+        wanted = "NULL" if column.nullable else "NOT NULL"
+        found.append(f"column {name} should be {wanted}")
+    return found
+
+
+def _mysql_differences(name: str, column: Column, reflected: ReflectedColumn, table_charset: str | None) -> list[str]:
+    """What only MySQL lets drift: AUTO_INCREMENT ids, character sets, the exact-compare collation."""
+    found = []
+    if column is column.table.autoincrement_column and not reflected.get("autoincrement"):
+        found.append(f"column {name} is not AUTO_INCREMENT")  # every insert without an id would fail
+    if not isinstance(_unwrapped(column.type), String):
+        return found
+    charset = getattr(reflected["type"], "charset", None) or table_charset  # none reflected: the table's
+    if charset != EXPECTED_CHARSET:
+        found.append(f"column {name} has character set {charset}, expected {EXPECTED_CHARSET}")
+    collation = getattr(reflected["type"], "collation", None)
+    if isinstance(column.type, ExactString) and collation != EXACT_COLLATION:
+        shown = collation or "the table default"  # MySQL reflects no collation when it is the default
+        found.append(f"column {name} has collation {shown}, expected {EXACT_COLLATION}")
+    return found
+
+
+def _unwrapped(type_: TypeEngine) -> TypeEngine:
     while isinstance(type_, TypeDecorator):
-        type_ = type_.impl
+        type_ = type_.impl_instance
+    return type_
+
+
+def _kind(type_: TypeEngine) -> str:
+    type_ = _unwrapped(type_)
     if isinstance(type_, Boolean):
         return "boolean"
     if isinstance(type_, Integer):

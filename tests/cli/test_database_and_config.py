@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
+import shutil
 import stat
 import subprocess
 import sys
@@ -49,6 +51,21 @@ def test_config_errors_exit_6(run_cli, tmp_path):
     run_cli("--config", str(bad), "db", "info", expect=6)
     run_cli("--config", str(tmp_path / "absent.toml"), "db", "info", expect=6)
     run_cli("patient", "list", env={"ENCOUNTER_TIMEZONE": "Mars/Olympus"}, expect=6)
+    bad.write_bytes(b"[clinic]\ntimezone = 'Z\xfcrich'\n")  # Latin-1, not UTF-8
+    assert f"config file {bad} is not UTF-8 text" in run_cli("--config", str(bad), "db", "info", expect=6).stderr
+    assert "is a directory" in run_cli("--config", str(tmp_path), "db", "info", expect=6).stderr.lower()
+
+
+def test_config_from_dev_null_and_from_process_substitution(run_cli, tmp_path, isolated_env):
+    run_cli("--config", "/dev/null", "--db", f"sqlite:///{tmp_path / 'null.db'}", "db", "info")
+    if not shutil.which("bash"):
+        pytest.skip("needs bash for <(...)")
+    toml = f'[database]\nurl = "sqlite:///{tmp_path / "from-pipe.db"}"\n'
+    command = f"{shlex.quote(sys.executable)} -m encounter_cli --config <(printf %s {shlex.quote(toml)}) db info"
+    env = {k: v for k, v in {**os.environ, **isolated_env}.items() if v is not None}
+    done = subprocess.run(["bash", "-c", command], capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "from-pipe.db" in done.stdout
 
 
 def test_a_bad_time_zone_stops_a_write_before_it_happens(run_cli, tmp_path):

@@ -141,3 +141,34 @@ def test_db_check_catches_a_dropped_foreign_key(run_cli, prefixed, db_url):
     drop_doctor_foreign_key(db_url)
     differences = run_cli(*prefixed, "db", "check", expect=6).stdout.splitlines()
     assert differences == ["foreign key scratchAppointments(doctorId) -> scratchDoctors(id) is missing"]
+
+
+def test_db_check_catches_a_lost_auto_increment_and_a_latin1_column(run_cli, prefixed, db_url):
+    if not db_url.startswith("mysql"):
+        pytest.skip("AUTO_INCREMENT attributes and column character sets are MySQL's")
+    run_cli(*prefixed, "db", "init")
+    alter(
+        db_url,
+        "ALTER TABLE scratchDoctors MODIFY id INTEGER NOT NULL",
+        "ALTER TABLE scratchDoctors MODIFY fullName VARCHAR(100) CHARACTER SET latin1 NOT NULL",
+        "ALTER TABLE scratchPatients MODIFY email VARCHAR(254) CHARACTER SET latin1 COLLATE latin1_bin NOT NULL",
+    )
+    differences = run_cli(*prefixed, "db", "check", expect=6).stdout.splitlines()
+    assert differences == [
+        "column scratchDoctors.id is not AUTO_INCREMENT",
+        "column scratchDoctors.fullName has character set latin1, expected utf8mb4",
+        "column scratchPatients.email has character set latin1, expected utf8mb4",
+        "column scratchPatients.email has collation latin1_bin, expected utf8mb4_bin",
+    ]
+
+
+def test_db_check_catches_a_table_converted_to_latin1(run_cli, prefixed, db_url):
+    if not db_url.startswith("mysql"):
+        pytest.skip("character sets are MySQL's")
+    run_cli(*prefixed, "db", "init")
+    alter(db_url, "ALTER TABLE scratchDoctors CONVERT TO CHARACTER SET latin1")
+    differences = run_cli(*prefixed, "db", "check", expect=6).stdout.splitlines()
+    assert differences == [
+        "column scratchDoctors.fullName has character set latin1, expected utf8mb4",
+        "column scratchDoctors.specialization has character set latin1, expected utf8mb4",
+    ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -285,3 +286,61 @@ def test_environment_variables_are_read_from_environ_not_os(home, environ, monke
     assert settings.database_url != "sqlite:////leaked.db"
     assert settings.timezone == ""
     assert os.environ["ENCOUNTER_TIMEZONE"] == "Asia/Tokyo"
+
+
+# --- config files that are not plain files, or not UTF-8 -----------------------------------------
+
+
+def test_a_config_file_that_is_not_utf8_is_refused_naming_it(home, environ):
+    config = home / "latin1.toml"
+    config.write_bytes('[clinic]\ntimezone = "Europe/Zürich"\n'.encode("latin-1"))
+    with pytest.raises(Unavailable) as caught:
+        load_settings(config_option=config, environ=environ)
+    assert caught.value.message == f"config file {config} is not UTF-8 text"
+
+
+def test_dev_null_is_an_empty_config(home, environ):
+    settings = load_settings(config_option=Path("/dev/null"), environ=environ)
+    assert settings.config_path == Path("/dev/null")
+    assert settings.database_url == f"sqlite:///{home / 'data' / 'encounter' / 'encounter.db'}"
+
+
+def test_a_pipe_is_read_as_config(home, environ):
+    """What `--config <(echo ...)` passes: a /dev/fd path to a pipe, readable once."""
+    read_end, write_end = os.pipe()
+    os.write(write_end, b'[clinic]\ntimezone = "Asia/Tokyo"\n')
+    os.close(write_end)
+    try:
+        settings = load_settings(config_option=Path(f"/dev/fd/{read_end}"), environ=environ)
+    finally:
+        os.close(read_end)
+    assert settings.timezone == "Asia/Tokyo"
+
+
+def test_a_named_fifo_is_read_as_config(home, environ):
+    fifo = home / "config.fifo"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=fifo.write_text, args=('[clinic]\ntimezone = "Asia/Tokyo"\n',))
+    writer.start()
+    try:
+        settings = load_settings(config_option=fifo, environ=environ)
+    finally:
+        writer.join(timeout=5)
+    assert settings.timezone == "Asia/Tokyo"
+
+
+@pytest.mark.parametrize("via", ["option", "env"])
+def test_a_directory_as_config_says_it_is_a_directory(home, environ, via):
+    if via == "env":
+        environ["ENCOUNTER_CONFIG"] = str(home)
+    with pytest.raises(Unavailable) as caught:
+        load_settings(config_option=home if via == "option" else None, environ=environ)
+    assert caught.value.message.lower() == f"cannot read config file {home}: is a directory".lower()
+
+
+@pytest.mark.parametrize("option", ["password", "passwd"])
+def test_a_password_option_in_the_url_wins_over_password_file(tmp_path, option):
+    secret = write(tmp_path / "secret", "from-file\n", 0o644)  # not even read, so its mode does not matter
+    settings = Settings(f"mysql+pymysql://clinic@db:3306/clinic?{option}=from-url", secret, "", "UTC", None)
+    url = resolve_url(settings)
+    assert url.password is None and url.query[option] == "from-url"

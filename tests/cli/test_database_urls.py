@@ -1,0 +1,172 @@
+"""Database URLs that are odd, wrong or hostile: passwords in options, silent servers, empty paths, bad options."""
+
+from __future__ import annotations
+
+import socket
+import sqlite3
+import time
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
+
+from encounter_cli import db
+from tests.conftest import error_json, mysql_url_or_skip
+
+PASSWORD = "Sup3r-Secret-pw"
+UNREACHABLE = "mysql+pymysql://clinic@127.0.0.1:1/clinic"  # nothing listens on port 1: refused at once
+ADD_PATIENT = ("patient", "add", "--first-name", "A", "--last-name", "B", "--email", "a@example.org")
+SHOWING_THE_URL = [("patient", "list"), ("db", "info"), ("db", "check")]
+
+
+# --- passwords in URL options (never shown) ----------------------------------------------------
+
+
+@pytest.mark.parametrize("option", ["password", "passwd", "ssl_key_password"])
+@pytest.mark.parametrize("command", SHOWING_THE_URL)
+@pytest.mark.parametrize("debug", [[], ["--debug"]])
+def test_a_password_given_as_a_mysql_url_option_is_never_shown(run_cli, option, command, debug):
+    result = run_cli(*debug, "--db", f"{UNREACHABLE}?{option}={PASSWORD}", *command, "-o", "json", expect=6)
+    assert PASSWORD not in result.output
+    assert f"{option}=***" in error_json(result)["message"]
+
+
+@pytest.mark.parametrize("option", ["password", "passwd"])
+@pytest.mark.parametrize("command", SHOWING_THE_URL)
+@pytest.mark.parametrize("debug", [[], ["--debug"]])
+def test_a_password_given_as_a_sqlite_url_option_is_refused_unshown(run_cli, tmp_path, option, command, debug):
+    url = f"sqlite:///{tmp_path / 'clinic.db'}?{option}={PASSWORD}"
+    result = run_cli(*debug, "--db", url, *command, "-o", "json", expect=6)
+    assert PASSWORD not in result.output
+    assert f'"{option}"' in error_json(result)["message"]
+
+
+@pytest.fixture
+def password_user() -> Iterator[str]:
+    """URL (without password) of a server account that has one: root on the test server has none."""
+    admin_url = make_url(mysql_url_or_skip())
+    name = f"enc_{admin_url.database}"[:32]  # one account per test database, so parallel runs never share it
+    admin = create_engine(admin_url)
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f"CREATE USER IF NOT EXISTS '{name}'@'%%' IDENTIFIED BY '{PASSWORD}'")
+        conn.exec_driver_sql(f"ALTER USER '{name}'@'%%' IDENTIFIED BY '{PASSWORD}'")
+        conn.exec_driver_sql(f"GRANT SELECT ON `{admin_url.database}`.* TO '{name}'@'%%'")
+    yield admin_url.set(username=name, password=None).render_as_string(hide_password=False)
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f"DROP USER IF EXISTS '{name}'@'%%'")
+    admin.dispose()
+
+
+@pytest.mark.parametrize("form", ["userinfo", "password", "passwd"])
+@pytest.mark.parametrize("debug", [[], ["--debug"]])
+def test_a_working_password_is_hidden_by_db_info_and_db_check(run_cli, mysql_database, password_user, form, debug):
+    if form == "userinfo":
+        url, shown = password_user.replace("@", f":{PASSWORD}@", 1), ":***@"
+    else:
+        url, shown = f"{password_user}?{form}={PASSWORD}", f"?{form}=***"
+    info = run_cli(*debug, "--db", url, "db", "info")
+    check = run_cli(*debug, "--db", url, "db", "check", "-o", "json")
+    assert "patients: 0" in info.stdout  # it really connected, with the password
+    for result in (info, check):
+        assert PASSWORD not in result.output and shown in result.stdout
+
+
+# --- a server that accepts the connection and never answers -------------------------------------
+
+
+@pytest.fixture
+def silent_server() -> Iterator[int]:
+    """A port where the kernel completes every TCP handshake but nobody ever says a word."""
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        yield server.getsockname()[1]
+
+
+@pytest.mark.parametrize("configured", ["in the URL", "by default"])
+def test_a_server_that_never_answers_exits_6_instead_of_hanging(run_cli, silent_server, monkeypatch, configured):
+    url = f"mysql+pymysql://clinic:{PASSWORD}@127.0.0.1:{silent_server}/clinic"
+    if configured == "in the URL":
+        url += "?read_timeout=1"
+    else:
+        monkeypatch.setattr(db, "MYSQL_IO_TIMEOUT_S", 1)
+    result = run_cli("--debug", "--db", url, "patient", "list", "-o", "json", expect=6)
+    assert "did not answer in time" in error_json(result)["message"]
+    assert "read_timeout" in result.stderr and PASSWORD not in result.output
+
+
+def test_the_mysql_timeouts_leave_room_for_a_lock_wait():
+    """A booking may legitimately wait MYSQL_LOCK_WAIT_S for a doctor's row, silent all the while."""
+    assert db.MYSQL_IO_TIMEOUT_S >= 3 * db.MYSQL_LOCK_WAIT_S
+
+
+# --- empty SQLite paths, SQLite options -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///", "sqlite:///:memory:"])
+def test_a_sqlite_url_without_a_file_is_refused(run_cli, url):
+    result = run_cli("--db", url, *ADD_PATIENT, "-o", "json", expect=6)
+    assert "path" in error_json(result)["message"]
+
+
+def test_an_unset_variable_in_the_url_is_refused(run_cli):
+    result = run_cli(*ADD_PATIENT, env={"ENCOUNTER_DATABASE_URL": "sqlite:///"}, expect=6)
+    assert "the SQLite database path is empty" in result.stderr
+
+
+@pytest.mark.parametrize("query", ["mode=ro", "uri=true&mode=ro", "timeout=5", "check_same_thread=false"])
+def test_sqlite_url_options_are_refused(run_cli, tmp_path, query):
+    path = tmp_path / "clinic.db"
+    result = run_cli("--db", f"sqlite:///{path}?{query}", *ADD_PATIENT, "-o", "json", expect=6)
+    assert f'"{query.split("=")[0]}"' in error_json(result)["message"]
+    assert not path.exists()
+
+
+# --- bad MySQL URL options ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "option",
+    [
+        "connect_timeout=abc",
+        "connect_timeout=0",
+        "port=abc",
+        "port=3306",  # the port belongs in HOST:PORT; PyMySQL wants a number, the query gives text
+        "read_timeout=-1",
+        "write_timeout=1.5",
+        "ssl_ca=/nonexistent/ca.pem",
+        "ssl_check_hostname=maybe",
+        "no_such_option=1",
+    ],
+)
+@pytest.mark.parametrize("password_in", ["userinfo", "query"])
+def test_a_bad_mysql_url_option_exits_6_naming_it(run_cli, option, password_in):
+    if password_in == "userinfo":
+        url = f"mysql+pymysql://clinic:{PASSWORD}@127.0.0.1:1/clinic?{option}"
+    else:
+        url = f"{UNREACHABLE}?password={PASSWORD}&{option}"
+    result = run_cli("--debug", "--db", url, "patient", "list", "-o", "json", expect=6)
+    assert f'database URL option "{option.split("=")[0]}"' in error_json(result)["message"]
+    assert PASSWORD not in result.output
+
+
+# --- a blocked SQLite writer --------------------------------------------------------------------
+
+
+def test_a_blocked_sqlite_writer_gives_up_after_the_total_wait(run_cli, tmp_path, monkeypatch):
+    """Each attempt could wait SQLITE_BUSY_TIMEOUT_S; all attempts of one command together wait no longer."""
+    path = tmp_path / "busy.db"
+    run_cli("--db", f"sqlite:///{path}", "db", "init")
+    monkeypatch.setattr(db, "SQLITE_BUSY_TIMEOUT_S", 1)
+    monkeypatch.setattr(db, "SQLITE_TOTAL_WAIT_S", 1)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        started = time.monotonic()
+        result = run_cli("--db", f"sqlite:///{path}", *ADD_PATIENT, expect=6)
+        waited = time.monotonic() - started
+    finally:
+        holder.rollback()
+        holder.close()
+    assert "database is busy" in result.stderr
+    # The bound is the behaviour under test: five attempts of 1 s each would take over 5 s.
+    assert waited < 3.5
