@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Any, cast
 
-from sqlalchemy import DateTime, String
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy import DateTime, Dialect, String
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 
-class UTCDateTime(TypeDecorator):
+class UTCDateTime(TypeDecorator[datetime]):
     """Aware datetimes in, naive UTC `DATETIME` stored, aware UTC out.
 
     Naive values are refused: their zone is unknown, so storing them would be
@@ -18,18 +19,18 @@ class UTCDateTime(TypeDecorator):
     impl = DateTime
     cache_ok = True
 
-    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
         return value.astimezone(timezone.utc).replace(tzinfo=None)
 
-    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         return None if value is None else value.replace(tzinfo=timezone.utc)
 
 
-class ExactString(TypeDecorator):
+class ExactString(TypeDecorator[str]):
     """VARCHAR compared byte for byte on every database.
 
     MySQL's default *_ci collations would make a UNIQUE index equate
@@ -40,7 +41,8 @@ class ExactString(TypeDecorator):
     impl = String
     cache_ok = True
 
-    def load_dialect_impl(self, dialect):
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        length = cast(String, self.impl_instance).length
         if dialect.name in ("mysql", "mariadb"):
-            return dialect.type_descriptor(String(self.impl.length, collation="utf8mb4_bin"))
-        return dialect.type_descriptor(String(self.impl.length))
+            return dialect.type_descriptor(String(length, collation="utf8mb4_bin"))
+        return dialect.type_descriptor(String(length))

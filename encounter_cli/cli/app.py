@@ -22,7 +22,7 @@ from encounter_cli.cli.state import AppState
 class EncounterGroup(TyperGroup):
     """Maps every error raised by any command to its exit code, once, for CliRunner and the console alike."""
 
-    def invoke(self, ctx: typer.Context) -> Any:
+    def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]  # Typer always passes its own Context
         try:
             result = super().invoke(ctx)
             output.flush()  # a full disk is found here, while it can still be reported

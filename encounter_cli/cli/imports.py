@@ -81,8 +81,9 @@ def import_command(
                 _report(ctx, report, output, dry_run, skip_invalid, interrupted=True)
             raise
     _report(ctx, report, output, dry_run, skip_invalid, interrupted=False)
-    if report.rejected:
-        raise RowsRejected(report.worst(), len(report.rejected), report.read)
+    worst = report.worst()
+    if worst is not None:
+        raise RowsRejected(worst, len(report.rejected), report.read)
 
 
 @contextmanager

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone, tzinfo
 from functools import cache
 from itertools import islice
-from typing import Any
+from typing import IO, Any, cast
 
 import typer
 
@@ -314,7 +314,8 @@ def _console():
     terminal = sys.stdout.isatty()
     # Stored text is data, never Rich markup or :emoji: codes: "[/b]" in a name must print as typed.
     width = None if terminal else PIPED_TABLE_WIDTH
-    return Console(file=STDOUT, width=width, markup=False, emoji=False, highlight=False)
+    stream = cast(IO[str], STDOUT)  # a text stream by duck typing: writes, flushes, and the rest of sys.stdout
+    return Console(file=stream, width=width, markup=False, emoji=False, highlight=False)
 
 
 def _print_table(items: list[dict], columns: tuple[str, ...], zone: tzinfo, title: str) -> None:
