@@ -1,4 +1,4 @@
-"""Settings from command line > environment > config file > defaults (SPEC §6).
+"""Settings from command line > environment > config file > defaults (README: Configuration).
 
 Kept free of SQLAlchemy and Pydantic so `--help` stays fast.
 """
@@ -40,7 +40,7 @@ def load_settings(
     config_option: Path | None = None,
     environ: Mapping[str, str] = os.environ,
 ) -> Settings:
-    """Resolve every setting once, in SPEC precedence order."""
+    """Resolve every setting once, in that order of precedence."""
     config_path = _find_config(config_option, environ)
     file_values = _read_config(config_path) if config_path else {}
     database = file_values.get("database", {})

@@ -9,7 +9,7 @@ from __future__ import annotations
 from enum import Enum
 
 MAX_ID = 2**31 - 1  # id columns are INTEGER on every database
-MIN_DURATION, MAX_DURATION = 15, 180  # minutes (SPEC rule 4); no appointment is longer than MAX_DURATION
+MIN_DURATION, MAX_DURATION = 15, 180  # minutes; no appointment is longer than MAX_DURATION
 
 
 class AppointmentStatus(str, Enum):

@@ -1,4 +1,4 @@
-"""The one place where errors become exit codes and messages (SPEC §4)."""
+"""The one place where errors become exit codes and messages (README: Exit codes)."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def exit_status(error: EncounterError) -> ExitStatus:
 
 
 def report(error: BaseException, *, json_errors: bool, debug: bool) -> ExitStatus:
-    """Print `error` on stderr the way SPEC §4 says and return the exit status to use."""
+    """Print `error` on stderr the way the README's Exit codes section says and return the exit status to use."""
     if debug:
         traceback.print_exception(error, file=sys.stderr)
     if isinstance(error, KeyboardInterrupt):

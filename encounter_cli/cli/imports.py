@@ -1,4 +1,4 @@
-"""The `import` command shared by patients, doctors and appointments (SPEC §5 "Batch import")."""
+"""The `import` command shared by patients, doctors and appointments (README: Batch import and export)."""
 
 from __future__ import annotations
 

@@ -45,7 +45,7 @@ def appointment_filter(
     status: AppointmentStatus | None = None,
     now: datetime | None = None,
 ) -> AppointmentFilter:
-    """What a list request means, for every front end (SPEC §5).
+    """What a list request means, for every front end (README: `appointment list`).
 
     `day` (a clinic calendar day) narrows the [start_from, start_before)
     range to that day. Without any condition at all: booked appointments
