@@ -91,14 +91,23 @@ class Database:
                 time.sleep(random.uniform(0.02, 0.1) * attempt)  # jitter spreads the retries apart
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def create_tables(self) -> list[str]:
-        """Create whichever of our tables are missing; never drop or alter. Returns those created."""
+    def create_missing(self) -> list[str]:
+        """Create whichever of our tables and indexes are missing; never drop or alter. Returns what was created."""
+        from encounter_cli.schema_check import missing_indexes
+
         with translate_errors(self.display_url), self.engine.execution_options(encounter_write=True).begin() as conn:
-            existing = set(inspect(conn).get_table_names())
-            missing = [t for t in self.models.metadata.sorted_tables if t.name not in existing]
-            self.models.metadata.create_all(conn, tables=missing)
+            inspector = inspect(conn)
+            existing = set(inspector.get_table_names())
+            tables = self.models.metadata.sorted_tables
+            new_tables = [table for table in tables if table.name not in existing]
+            self.models.metadata.create_all(conn, tables=new_tables)
+            created = [f"table {table.name}" for table in new_tables]
+            for table in tables:
+                for index in missing_indexes(inspector, table) if table.name in existing else []:
+                    index.create(conn)  # an existing database gains the indexes a newer version added
+                    created.append(f"index {index.name}")
         self._tables_ready = True
-        return [t.name for t in missing]
+        return created
 
     def table_counts(self) -> dict[str, int | None]:
         """Row count per table; None for a table that does not exist."""
@@ -122,11 +131,11 @@ class Database:
         if self._tables_ready:
             return
         names = [t.name for t in self.models.metadata.sorted_tables]
-        # Look first without the write lock: create_tables takes it, and most commands only read.
+        # Look first without the write lock: create_missing takes it, and most commands only read.
         with translate_errors(self.display_url), self.engine.connect() as conn:
             present = set(inspect(conn).get_table_names())
         if not present.issuperset(names):
-            self.create_tables()
+            self.create_missing()
         self._tables_ready = True
 
     def dispose(self) -> None:

@@ -111,8 +111,10 @@ def models_for(prefix: str = "", dialect: str = "sqlite") -> Models:
         __tablename__ = appointments
         table_prefix = prefix
         __table_args__ = (
+            # A doctor's and a patient's bookings in time order, and a day's schedule, read from an index.
             Index(f"ix_{appointments}_doctor_start", "doctorId", "startTime"),
-            Index(f"ix_{appointments}_patient", "patientId"),
+            Index(f"ix_{appointments}_patient_start", "patientId", "startTime"),
+            Index(f"ix_{appointments}_start", "startTime"),
             options,
         )
 

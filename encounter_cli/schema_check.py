@@ -9,7 +9,7 @@ also the AUTO_INCREMENT of ids and the character set of text columns.
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Connection, Date, DateTime, Integer, String, Table, inspect
+from sqlalchemy import Boolean, Column, Connection, Date, DateTime, Index, Integer, String, Table, inspect
 from sqlalchemy.engine import Inspector
 from sqlalchemy.engine.interfaces import ReflectedColumn
 from sqlalchemy.types import TypeDecorator, TypeEngine
@@ -105,15 +105,22 @@ def _kind(type_: TypeEngine) -> str:
 
 
 def _index_differences(inspector: Inspector, table: Table) -> list[str]:
+    found = []
+    for index in missing_indexes(inspector, table):
+        kind = "UNIQUE index" if index.unique else "index"
+        found.append(f"{kind} on {table.name}({', '.join(column.name for column in index.columns)}) is missing")
+    return found
+
+
+def missing_indexes(inspector: Inspector, table: Table) -> list[Index]:
+    """The model's indexes that no live index or unique constraint covers (same columns, same uniqueness)."""
     live = {(tuple(ix["column_names"]), bool(ix["unique"])) for ix in inspector.get_indexes(table.name)}
     live |= {(tuple(uc["column_names"]), True) for uc in inspector.get_unique_constraints(table.name)}
-    found = []
-    for index in table.indexes:
-        wanted = (tuple(column.name for column in index.columns), bool(index.unique))
-        if wanted not in live:
-            kind = "UNIQUE index" if index.unique else "index"
-            found.append(f"{kind} on {table.name}({', '.join(wanted[0])}) is missing")
-    return found
+    return [
+        index
+        for index in sorted(table.indexes, key=lambda index: index.name or "")
+        if (tuple(column.name for column in index.columns), bool(index.unique)) not in live
+    ]
 
 
 def _foreign_key_differences(inspector: Inspector, table: Table) -> list[str]:

@@ -38,7 +38,7 @@ def mysql_database() -> Iterator[Database]:
     database = Database(settings_for(mysql_url_or_skip()))
     with database.engine.begin() as conn:
         database.models.metadata.drop_all(conn)
-    database.create_tables()
+    database.create_missing()
     yield database
     database.dispose()
 

@@ -22,12 +22,12 @@ def init(ctx: typer.Context) -> None:
     Example: encounter db init
     """
     database = state(ctx).database()
-    created = database.create_tables()
+    created = database.create_missing()
     if created:
-        output.saved(ctx, f"created tables: {', '.join(created)}")
-        output.print_lines([f"created tables: {', '.join(created)} in {database.display_url}"])
+        output.saved(ctx, f"created {', '.join(created)}")
+        output.print_lines([f"created {', '.join(created)} in {database.display_url}"])
     else:
-        output.print_lines([f"all tables already exist in {database.display_url}"])
+        output.print_lines([f"all tables and indexes already exist in {database.display_url}"])
 
 
 @app.command("check")

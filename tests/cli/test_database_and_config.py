@@ -86,7 +86,7 @@ def test_table_prefix_makes_camel_case_tables(run_cli, db_url, prefixed):
 
 def test_db_init_is_idempotent(cli):
     cli("db", "init")
-    assert "all tables already exist" in cli("db", "init").stdout
+    assert "all tables and indexes already exist" in cli("db", "init").stdout
 
 
 @pytest.mark.skipif(not MYSQL_URL, reason="needs ENCOUNTER_TEST_MYSQL_URL")

@@ -172,3 +172,27 @@ def test_db_check_catches_a_table_converted_to_latin1(run_cli, prefixed, db_url)
         "column scratchDoctors.fullName has character set latin1, expected utf8mb4",
         "column scratchDoctors.specialization has character set latin1, expected utf8mb4",
     ]
+
+
+def test_db_init_adds_the_indexes_a_newer_version_defines_to_an_existing_database(run_cli, prefixed, db_url):
+    """A database made before the (patientId, startTime) and (startTime) indexes keeps its rows and gains them."""
+    run_cli(*prefixed, "db", "init")
+    on_table = " ON scratchAppointments" if db_url.startswith("mysql") else ""
+    alter(
+        db_url,
+        f"DROP INDEX ix_scratchAppointments_start{on_table}",
+        "CREATE INDEX ix_scratchAppointments_patient ON scratchAppointments (patientId)",  # the old index
+        f"DROP INDEX ix_scratchAppointments_patient_start{on_table}",
+    )
+    run_cli(*prefixed, "doctor", "add", "--full-name", "A", "--specialization", "B")
+    before = json.loads(run_cli(*prefixed, "db", "check", "-o", "json", expect=6).stdout)["differences"]
+    assert before == [
+        "index on scratchAppointments(patientId, startTime) is missing",
+        "index on scratchAppointments(startTime) is missing",
+    ]
+    assert run_cli(*prefixed, "db", "init").stdout.startswith(
+        "created index ix_scratchAppointments_patient_start, index ix_scratchAppointments_start in "
+    )
+    assert json.loads(run_cli(*prefixed, "db", "check", "-o", "json").stdout)["matches"] is True
+    assert len(json.loads(run_cli(*prefixed, "doctor", "list", "-o", "json").stdout)) == 1
+    assert "all tables and indexes already exist" in run_cli(*prefixed, "db", "init").stdout

@@ -232,7 +232,7 @@ def prefixed(db_url):
     """A Database whose tables carry the prefix `svcTest`; dropped afterwards."""
     database = Database(settings_for(db_url, prefix="svcTest"))
     if not database.is_sqlite:
-        database.create_tables()
+        database.create_missing()
     yield database
     if not database.is_sqlite:
         with database.engine.begin() as conn:
