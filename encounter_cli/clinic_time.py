@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from encounter_cli.domain import MAX_DURATION
 from encounter_cli.errors import InvalidInput, Unavailable
 
 UTC = timezone.utc
@@ -20,13 +21,16 @@ UTC = timezone.utc
 # week dates, ordinal days and compact forms): YYYY-MM-DD in ASCII digits, an optional time of day and offset.
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 ISO_TIME = re.compile(
-    ISO_DATE.pattern + r"(?P<time>[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?(?:[Zz]|[+-][0-9]{2}:?[0-9]{2})?)?"
-)
+    ISO_DATE.pattern
+    + r"(?P<time>[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{3}(?:[0-9]{3})?)?)?(?:[Zz]|[+-][0-9]{2}:[0-9]{2})?)?"
+)  # fractions of 3 or 6 digits and offsets with a colon: what Python 3.10's fromisoformat reads too
 # Python's datetime ends with year 9999. Times stay a year inside it, so a start, its end and
 # either shown in any zone (offsets are under a day) can always be computed.
 FIRST_YEAR, LAST_YEAR = 1, 9998
-LONGEST_BOOKING = timedelta(minutes=180)  # schemas.MAX_DURATION, repeated so this module needs no Pydantic
+LONGEST_BOOKING = timedelta(minutes=MAX_DURATION)
 OUTSIDE_YEARS = f"is outside the supported years {FIRST_YEAR} to {LAST_YEAR}"
+WHOLE_MINUTE = "must be a whole minute (seconds must be 0)"
+NOT_A_TIME_HINT = "use YYYY-MM-DDTHH:MM, optionally with an offset"
 
 
 def load_zone(name: str) -> ZoneInfo:
@@ -89,15 +93,14 @@ def parse_when(text: str, zone: ZoneInfo, field: str = "start_time", date_only: 
     shape = ISO_TIME.fullmatch(text)
     if shape is not None and shape["time"] is None and not date_only:
         raise InvalidInput(field, text, "needs a time of day", hint=f"e.g. {text}T09:30")
+    if shape is None:
+        raise InvalidInput(field, text, "is not an ISO 8601 time", hint=NOT_A_TIME_HINT)
     try:
-        if shape is None:
-            raise ValueError(text)
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:  # not the shape, or impossible values such as month 13 or 25:00
-        hint = "use YYYY-MM-DDTHH:MM, optionally with an offset"
-        raise InvalidInput(field, text, "is not an ISO 8601 time", hint=hint) from None
+    except ValueError:  # the right shape with impossible values, such as month 13 or 25:00
+        raise InvalidInput(field, text, "is not an ISO 8601 time", hint=NOT_A_TIME_HINT) from None
     if parsed.second or parsed.microsecond:
-        raise InvalidInput(field, text, "must be a whole minute (seconds must be 0)")
+        raise InvalidInput(field, text, WHOLE_MINUTE)
     if not FIRST_YEAR <= parsed.year <= LAST_YEAR:  # before localize, whose DST check converts the time
         raise InvalidInput(field, text, OUTSIDE_YEARS)
     if parsed.tzinfo is None:

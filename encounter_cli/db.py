@@ -41,6 +41,7 @@ MYSQL_IO_TIMEOUT_S = 60
 MYSQL_TRANSIENT = {1205: "lock wait timeout", 1213: "deadlock"}
 MYSQL_CONNECTION_LOST = {2006, 2013}  # "gone away", "lost connection": with "timed out", a timeout above expired
 MYSQL_MISSING_TABLE = 1146
+FROM_OTHER_FILES = {"read_default_file", "read_default_group"}  # option files of the mysql client
 PASSWORD_OPTIONS = {"password", "passwd"}  # PyMySQL takes the password from the URL's query too
 SECRET_OPTION_MARKERS = ("pass", "pwd", "secret")  # shown as ***: those two, ssl_key_password ...
 SQLITE_TRANSIENT = {"SQLITE_BUSY", "SQLITE_BUSY_SNAPSHOT", "SQLITE_LOCKED"}
@@ -237,6 +238,9 @@ def _check_url_options(url: URL, connect_args: dict[str, object]) -> None:
     """Have PyMySQL check the URL's options now, without connecting: a bad one is exit 6, not a crash later."""
     if not url.query:
         return
+    outside = sorted(FROM_OTHER_FILES & set(url.query))
+    if outside:  # settings, passwords too, from a file that password_file's checks never see
+        raise Unavailable(f'database URL option "{outside[0]}" is not supported', hint=OPTIONS_HINT)
     import pymysql
 
     dialect_class: type = url.get_dialect()
@@ -336,7 +340,7 @@ def _classify(exc: DBAPIError, display_url: str) -> Unavailable:
     if code in MYSQL_TRANSIENT or sqlite_error in SQLITE_TRANSIENT or "database is locked" in text:
         cause = MYSQL_TRANSIENT.get(code, "database is locked") if isinstance(code, int) else "database is locked"
         return DatabaseBusy(f"database is busy ({cause}); nothing was written", hint="retry the command")
-    if code in MYSQL_CONNECTION_LOST and "timed out" in text:
+    if code in MYSQL_CONNECTION_LOST and isinstance(getattr(exc.orig, "__context__", None), TimeoutError):
         return Unavailable(
             f"cannot use database {display_url}: the server did not answer in time",
             hint="check the host and port; if the server is only slow, raise ?read_timeout=SECONDS in the URL "

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
 import json
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -26,6 +27,7 @@ from encounter_cli.errors import InvalidInput
 EXTENSIONS = {".csv": "csv", ".json": "json", ".ndjson": "ndjson", ".jsonl": "ndjson"}
 MAX_FIELD_BYTES = 1 << 20  # one CSV field; far above any valid value, low enough to refuse junk quickly
 READ_CHUNK = 1 << 16
+MAX_ELEMENT_CHARS = 4 * MAX_FIELD_BYTES  # a JSON array element: far above any valid record, so memory stays flat
 JSON_SPACE = " \t\r\n"
 NUMBER_CHARACTERS = frozenset("0123456789.eE+-")
 UNUSABLE = "too deeply nested or a number too long"
@@ -88,14 +90,17 @@ def _cell(value: str) -> str | None:
 def _utf8_lines(stream: BinaryIO) -> Iterator[str]:
     """The stream's lines as text, a byte-order mark dropped; bad bytes are reported with their line number.
 
-    Lines are split on bytes, before decoding: no UTF-8 sequence contains a
-    newline byte, and the line being decoded is the line the bad bytes are on.
+    Lines are split before decoding, on `\n`, `\r\n` or a lone `\r` (files from any
+    system), reading the bytes as Latin-1, one character per byte, so nothing is lost;
+    each line is then decoded as UTF-8. No UTF-8 sequence contains a line-break
+    byte, so the line being decoded is the line the bad bytes are on.
     """
     decoder = codecs.getincrementaldecoder("utf-8-sig")(errors="strict")
+    lines = io.TextIOWrapper(stream, encoding="latin-1", newline="")  # closes `stream` when collected: read once
     number = 0
     try:
-        for number, raw in enumerate(stream, start=1):  # noqa: B007 - the number is reported below
-            yield decoder.decode(raw)
+        for number, line in enumerate(lines, start=1):  # noqa: B007 - the number is reported below
+            yield decoder.decode(line.encode("latin-1"))
         decoder.decode(b"", final=True)  # a sequence cut off at the very end
     except UnicodeDecodeError as error:
         raise InvalidInput("file", None, f"is not UTF-8 text at line {max(number, 1)} ({error.reason})") from None
@@ -163,6 +168,9 @@ class JsonArrayReader:
             try:
                 value, end = self.decoder.raw_decode(self.buffer, self.position)
             except json.JSONDecodeError as exc:
+                if len(self.buffer) - self.position > MAX_ELEMENT_CHARS:  # read on, but not without end
+                    limit = f"{MAX_ELEMENT_CHARS >> 20} MiB"
+                    raise InvalidInput("file", None, f"is not valid JSON within {limit} of element {element}") from None
                 if self._read_more():
                     continue  # the element may just be cut off at the end of the buffer
                 raise InvalidInput("file", None, f"is not valid JSON at element {element} ({exc.msg})") from None

@@ -39,7 +39,8 @@ def schema_differences(conn: Connection, models: Models) -> list[str]:
 
 def _column_differences(inspector: Inspector, table: Table, dialect: str) -> list[str]:
     live = {column["name"]: column for column in inspector.get_columns(table.name)}
-    table_charset = inspector.get_table_options(table.name).get("mysql_default charset")
+    # Table options are named after the dialect: "mysql_default charset" or "mariadb_default charset".
+    table_charset = inspector.get_table_options(table.name).get(f"{dialect}_default charset")
     found = []
     for column in table.columns:
         name = f"{table.name}.{column.name}"

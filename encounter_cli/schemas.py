@@ -16,14 +16,14 @@ from typing import Annotated, Any, TypeVar
 from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, ValidationInfo
 
-from encounter_cli.clinic_time import OUTSIDE_YEARS, outside_supported_years, parse_date
+from encounter_cli.clinic_time import OUTSIDE_YEARS, WHOLE_MINUTE, outside_supported_years, parse_date
+from encounter_cli.domain import MAX_DURATION, MAX_ID, MIN_DURATION
 from encounter_cli.errors import InvalidInput
 
+NOT_A_DATE = "is not a date (YYYY-MM-DD)"
 PHONE_PATTERN = re.compile(r"[0-9 +\-()]{7,20}")
 # RFC 5322 dot-atom with ASCII atext: what email-validator accepts unquoted and leaves unchanged.
 ASCII_DOT_ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
-MIN_DURATION, MAX_DURATION = 15, 180
-MAX_ID = 2**31 - 1  # the id columns are INTEGER on every database
 # Control characters and line/paragraph separators break tables and CSV;
 # bidirectional overrides can make a name display as another one.
 FORBIDDEN_CATEGORIES = {"Cc", "Zl", "Zp"}
@@ -94,12 +94,12 @@ def _iso_date(value: Any) -> Any:
         return value
     if isinstance(value, str) and not value.strip():
         return None
+    if not isinstance(value, str):
+        raise ValueError(NOT_A_DATE)
     try:
-        if not isinstance(value, str):
-            raise ValueError(value)
         return parse_date(value.strip())
-    except ValueError:
-        raise ValueError("is not a date (YYYY-MM-DD)") from None
+    except ValueError:  # the right shape with impossible values, such as month 13
+        raise ValueError(NOT_A_DATE) from None
 
 
 def _not_future(value: date | None, info: ValidationInfo) -> date | None:
@@ -114,7 +114,7 @@ def _bookable_time(value: datetime, info: ValidationInfo) -> datetime:
     if value.tzinfo is None:
         raise ValueError("must carry a UTC offset")
     if value.second or value.microsecond:
-        raise ValueError("must be a whole minute (seconds must be 0)")
+        raise ValueError(WHOLE_MINUTE)
     if outside_supported_years(value, (info.context or {}).get("zone") or value.tzinfo):
         raise ValueError(OUTSIDE_YEARS)
     return value

@@ -13,6 +13,7 @@ import typer
 
 from encounter_cli.cli import output
 from encounter_cli.cli.options import Output, OutputFormat
+from encounter_cli.cli.output import printable
 from encounter_cli.cli.state import state
 
 if TYPE_CHECKING:
@@ -63,19 +64,18 @@ def import_command(
     from encounter_cli.services import imports
 
     database = state(ctx).database()
-    importer = imports.IMPORTERS[entity](now_utc(), state(ctx).zone())
+    importer = imports.IMPORTERS[entity](now_utc(), state(ctx).zone(), dry_run=dry_run)
     report = imports.ImportReport()
     with _opened(source) as stream, _progress() as progress:
         input_format = fmt.value if fmt else readers.format_from_extension(source)
         if input_format is None:
             raise typer.BadParameter(
-                f"cannot tell the format of {source}; give csv, json or ndjson", param_hint="--format"
+                f"cannot tell the format of {printable(source)}; give csv, json or ndjson",
+                param_hint="--format",
             )
         try:
             records = readers.read_records(stream, input_format, importer.check_columns)
-            imports.run_import(
-                database, importer, records, report, dry_run=dry_run, skip_invalid=skip_invalid, progress=progress
-            )
+            imports.run_import(database, importer, records, report, skip_invalid=skip_invalid, progress=progress)
         except (KeyboardInterrupt, EncounterError) as error:
             if report.read or isinstance(error, KeyboardInterrupt):  # say how far it got, if it got anywhere
                 _report(ctx, report, output, dry_run, skip_invalid, interrupted=True)
@@ -94,7 +94,8 @@ def _opened(source: str):
     try:
         stream = Path(source).open("rb")  # noqa: SIM115 - closed by the with-block below
     except OSError as exc:  # missing, a directory, no permission
-        raise typer.BadParameter(f"{source} is not a readable file ({exc.strerror})", param_hint="FILE") from None
+        shown = printable(source)
+        raise typer.BadParameter(f"{shown} is not a readable file ({exc.strerror})", param_hint="FILE") from None
     with stream:
         yield stream
 

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from encounter_cli.domain import MAX_ID
+
 OUTPUT_META_KEY = "encounter.output"
 
 
@@ -42,7 +44,6 @@ Output = Annotated[
 MAX_ROWS = 2**62  # far past any table, and inside SQLite's 64-bit integers
 Limit = Annotated[int | None, typer.Option("--limit", min=1, max=MAX_ROWS, help="Return at most N rows.")]
 Offset = Annotated[int, typer.Option("--offset", min=0, max=MAX_ROWS, help="Skip the first N rows.")]
-MAX_ID = 2**31 - 1  # as schemas.MAX_ID (INTEGER columns); repeated so --help never imports Pydantic
 RecordId = Annotated[int, typer.Argument(help="Record id.", show_default=False, min=1, max=MAX_ID)]
 # Required where a command gives no default (book), a filter where it defaults to None (list).
 PatientId = Annotated[int | None, typer.Option("--patient", metavar="ID", min=1, max=MAX_ID, help="Patient id.")]

@@ -51,6 +51,7 @@ def appointment_filter(
     range to that day. Without any condition at all: booked appointments
     from the start of today, clinic time.
     """
+    rules.ensure_range(start_from, start_before, zone)
     if day is not None:
         first, after = day_start(day, zone), day_start(day + timedelta(days=1), zone)
         start_from, start_before = max(first, start_from or first), min(after, start_before or after)
@@ -72,8 +73,7 @@ def book_appointment(
     now = now or stamp()
     rules.ensure_future(data.start_time, now, zone)
     doctor = get_doctor(session, data.doctor_id, lock=True, field="doctor_id")
-    if session.get(m.Patient, data.patient_id) is None:
-        raise rules.not_found("patient", data.patient_id, "patient_id")
+    rules.ensure_exists(session, m.Patient, "patient", data.patient_id, "patient_id")
     rules.ensure_bookable(doctor)
     end_time = data.start_time + timedelta(minutes=data.duration_minutes)
     rules.ensure_slot_free(session, data.doctor_id, data.start_time, end_time, zone)
@@ -103,8 +103,13 @@ def get_appointment(session: Session, appointment_id: int, *, lock: bool = False
 def list_appointments(
     session: Session, where: AppointmentFilter, limit: int | None = None, offset: int = 0
 ) -> Listing[AppointmentColumns]:
-    """Appointments in start order (then id, so pages are stable)."""
-    appointment = models_of(session).Appointment
+    """Appointments in start order (then id, so pages are stable). A filter by an unknown doctor or patient is 404."""
+    m = models_of(session)
+    if where.doctor_id is not None:
+        rules.ensure_exists(session, m.Doctor, "doctor", where.doctor_id, "doctor_id")
+    if where.patient_id is not None:
+        rules.ensure_exists(session, m.Patient, "patient", where.patient_id, "patient_id")
+    appointment = m.Appointment
     query = select(appointment).order_by(appointment.start_time, appointment.id)
     if where.start_from is not None:
         query = query.where(appointment.start_time >= where.start_from)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -65,8 +65,3 @@ def conflict_guard(session: Session, explain: Callable[[], EncounterError]) -> I
             session.flush()
     except IntegrityError:
         raise explain() from None
-
-
-def exists(session: Session, model: type[Any], **where: object) -> bool:
-    query = select(model.id).filter_by(**where).limit(1)
-    return session.scalar(query) is not None

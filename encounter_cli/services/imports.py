@@ -27,9 +27,9 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import partial
+from functools import cached_property, partial
 from itertools import groupby, islice
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
@@ -41,7 +41,7 @@ from sqlalchemy.types import TypeEngine, UserDefinedType
 from encounter_cli import schemas
 from encounter_cli.clinic_time import parse_when
 from encounter_cli.domain import AppointmentStatus
-from encounter_cli.errors import DatabaseBusy, EncounterError, InvalidInput
+from encounter_cli.errors import Conflict, DatabaseBusy, EncounterError, InvalidInput, NotFound, Unavailable
 from encounter_cli.models import AppointmentColumns, DoctorColumns, Models, PatientColumns, models_of
 from encounter_cli.readers import BadRecord, Record
 from encounter_cli.services import rules
@@ -52,7 +52,7 @@ if TYPE_CHECKING:
 
 BATCH_ROWS = 5000
 INSERT_ATTEMPTS = 3
-EXIT_ORDER = ("invalid", "not_found", "conflict")  # the first kind present decides the exit code
+EXIT_ORDER = (InvalidInput.kind, NotFound.kind, Conflict.kind)  # the first kind present decides the exit code
 
 ModelT = TypeVar("ModelT", PatientColumns, DoctorColumns, AppointmentColumns)
 
@@ -119,6 +119,50 @@ class InputKeys:
         self._db.close()
 
 
+class RowCheck(Protocol):
+    """One rule (or a few) checked for each row of a batch against what the batch's queries found."""
+
+    def problem(self, row: Row) -> EncounterError | None: ...
+
+    def claim(self, row: Row) -> None:
+        """Record an accepted row, so later rows are checked against it."""
+
+
+class UniqueKey:
+    """A key (id, email) no two records share: the values stored already, and each one's first line in the input.
+
+    Unless this is a dry run, earlier batches are stored already: then only
+    values found stored can be repeats, and only those are looked up in `keys`.
+    """
+
+    def __init__(
+        self,
+        importer: EntityImport[Any],
+        session: Session,
+        rows: list[Row],
+        key: str,
+        column: Any,
+        taken: Callable[[Any], EncounterError],
+    ) -> None:
+        self.key, self.taken = key, taken
+        values = {row.values[key] for row in rows if row.values.get(key) is not None}
+        self.stored = set(session.scalars(select(column).where(column.in_(values)))) if values else set()
+        self.earlier = importer.keys.first_lines(key, values if importer.dry_run else self.stored)
+
+    def problem(self, row: Row) -> EncounterError | None:
+        value = row.values.get(self.key)
+        if value in self.earlier:
+            return rules.repeated_in_input(self.key, value, self.earlier[value])
+        if value in self.stored:
+            return self.taken(value)
+        return None
+
+    def claim(self, row: Row) -> None:
+        value = row.values.get(self.key)
+        if value is not None:
+            self.earlier[value] = row.line
+
+
 class EntityImport(Generic[ModelT]):
     """What differs between entities: accepted columns, per-row and per-batch checks."""
 
@@ -126,13 +170,15 @@ class EntityImport(Generic[ModelT]):
     schema: ClassVar[type[BaseModel]]
     output_only: ClassVar[frozenset[str]] = frozenset({"created_at", "updated_at"})
 
-    def __init__(self, now: datetime, zone: ZoneInfo) -> None:
-        self.now, self.zone = now, zone
+    def __init__(self, now: datetime, zone: ZoneInfo, *, dry_run: bool = False) -> None:
+        self.now, self.zone, self.dry_run = now, zone, dry_run
         self.today = now.astimezone(zone).date()
         self.created = stamp(now)
         self.accepted = frozenset(self.schema.model_fields) | self.output_only
-        self.keys = InputKeys()
-        self.dry_run = False  # set by `run_import`: a dry run stores no batch, so repeats are looked up in `keys`
+
+    @cached_property
+    def keys(self) -> InputKeys:
+        return InputKeys()  # opened on first use: an import that fails before its first row leaves no file
 
     @staticmethod
     def model(models: Models) -> type[ModelT]:
@@ -167,39 +213,26 @@ class EntityImport(Generic[ModelT]):
         return {"created_at": self.created, "updated_at": self.created}
 
     def check_batch(self, session: Session, rows: list[Row]) -> dict[int, EncounterError]:
-        """Set-based checks against stored rows and the rest of the input: index in batch -> error."""
-        model = self.model(models_of(session))
-        return self.unique(session, rows, "id", model.id, partial(rules.id_taken, self.entity), skip={})
+        """Every rule of the single-record command, in its order: index in batch -> the first rule a row breaks.
 
-    def unique(
-        self,
-        session: Session,
-        rows: list[Row],
-        key: str,
-        column: Any,
-        taken: Callable[[Any], EncounterError],
-        skip: dict[int, EncounterError],
-    ) -> dict[int, EncounterError]:
-        """Rows (not in `skip`) whose `key` is stored already, or was given by an earlier row of the input.
-
-        Unless this is a dry run, earlier batches are stored already: then only
-        values found stored can be repeats, and only those are looked up in `keys`.
+        A row claims its keys (and, for a booking, its slot) only once it has passed every rule, so a
+        rejected row never makes a later one look like a repeat.
         """
-        values = {row.values[key] for i, row in enumerate(rows) if i not in skip and key in row.values}
-        stored = set(session.scalars(select(column).where(column.in_(values)))) if values else set()
-        earlier = self.keys.first_lines(key, values if self.dry_run else stored)
+        checks = self.checks(session, rows)
         errors: dict[int, EncounterError] = {}
         for i, row in enumerate(rows):
-            value = row.values.get(key)
-            if i in skip or value is None:
+            error = next((problem for check in checks if (problem := check.problem(row)) is not None), None)
+            if error is not None:
+                errors[i] = error
                 continue
-            if value in earlier:
-                errors[i] = rules.repeated_in_input(key, value, earlier[value])
-            elif value in stored:
-                errors[i] = taken(value)
-            else:
-                earlier[value] = row.line
+            for check in checks:
+                check.claim(row)
         return errors
+
+    def checks(self, session: Session, rows: list[Row]) -> list[RowCheck]:
+        """The batch's checks, set-based (one query each), in the order the single-record service applies them."""
+        model = self.model(models_of(session))
+        return [UniqueKey(self, session, rows, "id", model.id, partial(rules.id_taken, self.entity))]
 
     def remember(self, rows: list[Row]) -> None:
         """Keep the keys of rows that were accepted (and, unless a dry run, inserted)."""
@@ -209,7 +242,8 @@ class EntityImport(Generic[ModelT]):
         """Forget what was learnt from the database: a new transaction may see other writers' rows."""
 
     def close(self) -> None:
-        self.keys.close()
+        if "keys" in self.__dict__:  # only if it was opened
+            self.keys.close()
 
 
 class PatientImport(EntityImport[PatientColumns]):
@@ -220,10 +254,9 @@ class PatientImport(EntityImport[PatientColumns]):
     def model(models: Models) -> type[PatientColumns]:
         return models.Patient
 
-    def check_batch(self, session: Session, rows: list[Row]) -> dict[int, EncounterError]:
-        errors = super().check_batch(session, rows)
+    def checks(self, session: Session, rows: list[Row]) -> list[RowCheck]:
         email = models_of(session).Patient.email
-        return {**errors, **self.unique(session, rows, "email", email, rules.email_taken, skip=errors)}
+        return [UniqueKey(self, session, rows, "email", email, rules.email_taken), *super().checks(session, rows)]
 
     def remember(self, rows: list[Row]) -> None:
         super().remember(rows)
@@ -259,6 +292,34 @@ class Bookings:
         self.holders.insert(slot, holder)
 
 
+class BookingCheck:
+    """The booking rules of `book_appointment`, in its order, on the doctors' intervals in memory."""
+
+    def __init__(
+        self, patients: set[int], doctors: dict[int, bool], booked: dict[int, Bookings], zone: ZoneInfo
+    ) -> None:
+        self.patients, self.doctors, self.booked, self.zone = patients, doctors, booked, zone
+
+    def problem(self, row: Row) -> EncounterError | None:
+        doctor_id, patient_id = row.values["doctor_id"], row.values["patient_id"]
+        if doctor_id not in self.doctors:
+            return rules.not_found("doctor", doctor_id, "doctor_id")
+        if patient_id not in self.patients:
+            return rules.not_found("patient", patient_id, "patient_id")
+        if not self.doctors[doctor_id]:
+            return rules.doctor_inactive(doctor_id)
+        bookings = self.booked[doctor_id]
+        taken = bookings.clash(row.values["start_time"], row.values["end_time"])
+        if taken is None:
+            return None
+        appointment_id, line = bookings.holders[taken]
+        start, end = bookings.starts[taken], bookings.ends[taken]
+        return rules.slot_taken(doctor_id, start, end, self.zone, appointment_id=appointment_id, line=line)
+
+    def claim(self, row: Row) -> None:
+        self.booked[row.values["doctor_id"]].add(row.values["start_time"], row.values["end_time"], (None, row.line))
+
+
 class AppointmentImport(EntityImport[AppointmentColumns]):
     """Imported appointments are new bookings: every booking rule applies."""
 
@@ -266,8 +327,8 @@ class AppointmentImport(EntityImport[AppointmentColumns]):
     schema = schemas.AppointmentCreate
     output_only = frozenset({"created_at", "updated_at", "end_time", "status", "cancelled_at", "cancellation_reason"})
 
-    def __init__(self, now: datetime, zone: ZoneInfo) -> None:
-        super().__init__(now, zone)
+    def __init__(self, now: datetime, zone: ZoneInfo, *, dry_run: bool = False) -> None:
+        super().__init__(now, zone, dry_run=dry_run)
         self.booked: dict[int, Bookings] = {}
 
     @staticmethod
@@ -295,7 +356,7 @@ class AppointmentImport(EntityImport[AppointmentColumns]):
     def same_for_every_row(self) -> dict[str, Any]:
         return {**super().same_for_every_row(), "status": AppointmentStatus.booked.value}
 
-    def check_batch(self, session: Session, rows: list[Row]) -> dict[int, EncounterError]:
+    def checks(self, session: Session, rows: list[Row]) -> list[RowCheck]:
         m = models_of(session)
         patient_ids = {row.values["patient_id"] for row in rows}
         known_patients = set(session.scalars(select(m.Patient.id).where(m.Patient.id.in_(patient_ids))))
@@ -305,37 +366,11 @@ class AppointmentImport(EntityImport[AppointmentColumns]):
         locked = select(m.Doctor.id, m.Doctor.is_active).where(m.Doctor.id.in_(doctor_ids)).order_by(m.Doctor.id)
         doctors = {doctor_id: active for doctor_id, active in session.execute(locked.with_for_update())}
         self._load_booked(session, [d for d in doctors if d not in self.booked])
-        errors = super().check_batch(session, rows)
-        for i, row in enumerate(rows):
-            if i not in errors:
-                try:
-                    self._book(row, known_patients, doctors)
-                except EncounterError as error:
-                    errors[i] = error
-        return errors
+        booking = BookingCheck(known_patients, doctors, self.booked, self.zone)
+        return [booking, *super().checks(session, rows)]
 
     def reset(self) -> None:
         self.booked.clear()
-
-    def _book(self, row: Row, patients: set[int], doctors: dict[int, bool]) -> None:
-        """The booking rules of `book_appointment`, on the intervals in memory."""
-        values = row.values
-        if values["patient_id"] not in patients:
-            raise rules.not_found("patient", values["patient_id"], "patient_id")
-        doctor_id = values["doctor_id"]
-        if doctor_id not in doctors:
-            raise rules.not_found("doctor", doctor_id, "doctor_id")
-        if not doctors[doctor_id]:
-            raise rules.doctor_inactive(doctor_id)
-        bookings, start, end = self.booked[doctor_id], values["start_time"], values["end_time"]
-        taken = bookings.clash(start, end)
-        if taken is not None:
-            appointment_id, line = bookings.holders[taken]
-            taken_start, taken_end = bookings.starts[taken], bookings.ends[taken]
-            raise rules.slot_taken(
-                doctor_id, taken_start, taken_end, self.zone, appointment_id=appointment_id, line=line
-            )
-        bookings.add(start, end, (None, row.line))
 
     def _load_booked(self, session: Session, doctor_ids: list[int]) -> None:
         appointment = models_of(session).Appointment
@@ -419,7 +454,7 @@ def import_batch(
             continue
         try:
             rows.append(Row(line, importer.prepare(record)))
-        except EncounterError as error:
+        except InvalidInput as error:  # the only thing a row's own values can break
             result.rejected.append(Rejection.from_error(line, error))
     errors, result.accepted = _check_and_insert(session, importer, rows, write)
     result.rejected += (Rejection.from_error(rows[i].line, error) for i, error in errors.items())
@@ -457,18 +492,21 @@ def run_import(
     records: Iterator[tuple[int, Record]],
     report: ImportReport,
     *,
-    dry_run: bool = False,
     skip_invalid: bool = False,
     progress: Callable[[ImportReport], None] = lambda report: None,
 ) -> ImportReport:
-    """Import everything `records` yields into `report`, which stays current if this is interrupted."""
+    """Import everything `records` yields into `report`, which stays current if this is interrupted.
+
+    A dry run (`importer.dry_run`) checks every row in one transaction and rolls it back.
+    """
     batches = iter(lambda: list(islice(records, BATCH_ROWS)), [])
-    importer.dry_run = dry_run
     try:
-        if skip_invalid and not dry_run:
+        if skip_invalid and not importer.dry_run:
             _import_batch_by_batch(database, importer, batches, report, progress)
         else:
-            _import_all_or_nothing(database, importer, batches, report, progress, dry_run)
+            _import_all_or_nothing(database, importer, batches, report, progress)
+    except sqlite3.Error as error:  # the temporary file of the input's keys (a full /tmp, say)
+        raise Unavailable(f"cannot keep this import's keys in a temporary file: {error}") from None
     finally:
         importer.close()
     return report
@@ -500,17 +538,19 @@ def _import_all_or_nothing(
     batches: Iterator[list[tuple[int, Record]]],
     report: ImportReport,
     progress: Callable[[ImportReport], None],
-    dry_run: bool,
 ) -> None:
     """One transaction for the whole input, rolled back for a dry run or if any row was rejected."""
+    keep = False
     with database.session(write=True) as session:
         for batch in batches:
-            _merge(report, importer, import_batch(session, importer, batch, write=not dry_run), committed=False)
+            result = import_batch(session, importer, batch, write=not importer.dry_run)
+            _merge(report, importer, result, committed=False)
             progress(report)
-        if dry_run or report.rejected:
+        keep = not importer.dry_run and not report.rejected
+        if not keep:
             session.rollback()
-        else:
-            report.written = report.valid
+    if keep:  # only now is the commit done: a failed one is reported as nothing written
+        report.written = report.valid
 
 
 def _merge(report: ImportReport, importer: EntityImport[Any], result: BatchResult, committed: bool) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from encounter_cli.errors import EncounterError, InvalidInput
 from encounter_cli.models import PatientColumns, models_of
 from encounter_cli.services import rules
-from encounter_cli.services.common import Listing, conflict_guard, exists, stamp
+from encounter_cli.services.common import Listing, conflict_guard, stamp
 
 if TYPE_CHECKING:  # schemas build Pydantic models: import them only where input is parsed
     from encounter_cli.schemas import PatientCreate, PatientUpdate
@@ -70,6 +70,6 @@ def update_patient(
 
 def _lost_race(session: Session, email: str, patient_id: int | None) -> EncounterError:
     """A concurrent writer stored the email or the id between our check and our insert."""
-    if exists(session, models_of(session).Patient, email=email):
+    if rules.exists(session, models_of(session).Patient, email=email):
         return rules.email_taken(email)
     return rules.id_taken("patient", patient_id)

@@ -97,15 +97,29 @@ def ensure_future(start: datetime, now: datetime, zone: ZoneInfo) -> None:
         raise not_in_future(start, zone)
 
 
+def ensure_exists(session: Session, model: type[Any], entity: str, entity_id: int, field: str = "id") -> None:
+    if session.get(model, entity_id) is None:
+        raise not_found(entity, entity_id, field)
+
+
+def ensure_range(start_from: datetime | None, start_before: datetime | None, zone: ZoneInfo) -> None:
+    """A time range whose start is later than its end is a typo, not an empty answer."""
+    if start_from is not None and start_before is not None and start_from > start_before:
+        raise InvalidInput("from", show(start_from, zone), f"is later than to ({show(start_before, zone)})")
+
+
 def ensure_id_free(session: Session, model: type[Any], entity: str, entity_id: int | None) -> None:
     if entity_id is not None and session.get(model, entity_id) is not None:
         raise id_taken(entity, entity_id)
 
 
 def ensure_email_free(session: Session, email: str) -> None:
-    patient = models_of(session).Patient
-    if session.scalar(select(patient.id).where(patient.email == email).limit(1)) is not None:
+    if exists(session, models_of(session).Patient, email=email):
         raise email_taken(email)
+
+
+def exists(session: Session, model: type[Any], **where: object) -> bool:
+    return session.scalar(select(model.id).filter_by(**where).limit(1)) is not None
 
 
 def ensure_cancellable(appointment: AppointmentColumns, now: datetime) -> None:

@@ -341,3 +341,19 @@ def test_machine_field_order_follows_the_models(clinic):
         "cancelled_at,cancellation_reason,created_at,updated_at",
     }
     assert list(json_out(clinic("appointment", "show", "1", "-o", "json"))) == headers["appointment"].split(",")
+
+
+# --- appointment list: a filter that cannot mean anything is an error, not an empty list ------
+
+
+def test_from_later_than_to_is_invalid(clinic):
+    result = clinic("appointment", "list", "--from", "2031-01-07", "--to", "2031-01-06", "-o", "json", expect=3)
+    assert error_json(result)["message"] == (
+        'from: "2031-01-07T00:00:00-05:00" is later than to (2031-01-06T00:00:00-05:00)'
+    )
+
+
+@pytest.mark.parametrize(("option", "entity"), [("--doctor", "doctor"), ("--patient", "patient")])
+def test_a_list_by_an_unknown_doctor_or_patient_is_not_found(clinic, option, entity):
+    result = clinic("appointment", "list", option, "999", "-o", "json", expect=4)
+    assert error_json(result)["message"] == f"{entity} 999 does not exist"

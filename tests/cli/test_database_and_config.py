@@ -10,6 +10,7 @@ import shutil
 import stat
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -179,3 +180,25 @@ def test_an_unreadable_password_file_exits_6(run_cli, tmp_path):
     config = tmp_path / "c.toml"
     config.write_text('[database]\nurl = "mysql+pymysql://clinic@127.0.0.1:1/clinic"\npassword_file = "secret-dir"\n')
     assert "password_file" in run_cli("--config", str(config), "patient", "list", expect=6).stderr
+
+
+EXAMPLE_CONFIG = Path(__file__).resolve().parents[2] / "config.example.toml"
+
+
+def test_config_example_is_safe_to_copy_as_is(run_cli, isolated_env):
+    info = json_out(run_cli("--config", str(EXAMPLE_CONFIG), "db", "info", "-o", "json"))
+    assert info["dialect"] == "sqlite" and isolated_env["XDG_DATA_HOME"] in info["url"]
+
+
+def test_config_example_documents_only_known_keys(tmp_path):
+    """Every example key, uncommented, is one encounter reads."""
+    from encounter_cli.config import load_settings
+
+    text = re.sub(r"^# (\w+ = )", r"\1", EXAMPLE_CONFIG.read_text(), flags=re.MULTILINE)
+    uncommented = tmp_path / "config.toml"
+    uncommented.write_text(text)
+    settings = load_settings(config_option=uncommented, environ={})
+    assert (settings.database_url, settings.timezone) == (
+        "mysql+pymysql://clinic@db.example.org:3306/clinic",
+        "Europe/Berlin",
+    )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import socket
 import sqlite3
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -12,7 +11,9 @@ from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 
 from encounter_cli import db
-from tests.conftest import error_json, json_out, mysql_url_or_skip
+from encounter_cli.db import Database
+from encounter_cli.errors import DatabaseBusy
+from tests.conftest import error_json, json_out, mysql_url_or_skip, settings_for
 
 PASSWORD = "Sup3r-Secret-pw"
 UNREACHABLE = "mysql+pymysql://clinic@127.0.0.1:1/clinic"  # nothing listens on port 1: refused at once
@@ -136,6 +137,8 @@ def test_sqlite_url_options_are_refused(run_cli, tmp_path, query):
         "ssl_ca=/nonexistent/ca.pem",
         "ssl_check_hostname=maybe",
         "no_such_option=1",
+        "read_default_file=/etc/passwd",  # settings and a password from a file password_file's checks never see
+        "read_default_group=client",
     ],
 )
 @pytest.mark.parametrize("password_in", ["userinfo", "query"])
@@ -152,21 +155,41 @@ def test_a_bad_mysql_url_option_exits_6_naming_it(run_cli, option, password_in):
 # --- a blocked SQLite writer --------------------------------------------------------------------
 
 
-def test_a_blocked_sqlite_writer_gives_up_after_the_total_wait(run_cli, tmp_path, monkeypatch):
-    """Each attempt could wait SQLITE_BUSY_TIMEOUT_S; all attempts of one command together wait no longer."""
+def test_a_blocked_sqlite_writer_exits_6_saying_to_retry(run_cli, tmp_path, monkeypatch):
     path = tmp_path / "busy.db"
     run_cli("--db", f"sqlite:///{path}", "db", "init")
-    monkeypatch.setattr(db, "SQLITE_BUSY_TIMEOUT_S", 1)
-    monkeypatch.setattr(db, "SQLITE_TOTAL_WAIT_S", 1)
+    monkeypatch.setattr(db, "SQLITE_BUSY_TIMEOUT_S", 0.2)
+    monkeypatch.setattr(db, "SQLITE_TOTAL_WAIT_S", 0.5)
     holder = sqlite3.connect(path, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
     try:
-        started = time.monotonic()
         result = run_cli("--db", f"sqlite:///{path}", *ADD_PATIENT, expect=6)
-        waited = time.monotonic() - started
     finally:
         holder.rollback()
         holder.close()
-    assert "database is busy" in result.stderr
-    # The bound is the behaviour under test: five attempts of 1 s each would take over 5 s.
-    assert waited < 3.5
+    assert "database is busy" in result.stderr and "retry the command" in result.stderr
+
+
+def test_retries_share_one_total_wait(tmp_path, monkeypatch):
+    """Each attempt may wait only what is left of SQLITE_TOTAL_WAIT_S (a clock that jumps 12 s per attempt)."""
+    clock = [1000.0]
+    granted = []
+    real_lock_wait = db._lock_wait
+
+    def lock_wait(deadline):
+        granted.append(real_lock_wait(deadline))
+        return granted[-1]
+
+    def busy(session):
+        clock[0] += 12  # as if this attempt had waited 12 s for the lock
+        raise DatabaseBusy("database is busy (database is locked); nothing was written")
+
+    monkeypatch.setattr(db.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(db.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(db, "_lock_wait", lock_wait)
+    database = Database(settings_for(f"sqlite:///{tmp_path / 'clinic.db'}"))
+    with pytest.raises(DatabaseBusy):
+        database.run(busy)
+    database.dispose()
+    attempts = granted[0::2]  # each attempt: the wait its transaction gets, then the check before retrying
+    assert attempts == [30, 18, 6] and granted[-1] == 0  # 5 attempts of 30 s each would have waited 150 s

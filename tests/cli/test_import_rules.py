@@ -171,6 +171,8 @@ def book(cli, row: dict, expect: int):
 
 BAD_BOOKINGS = [  # (change to APPOINTMENT, rejected field, kind): one row each, all in one file
     ({"patient_id": 9}, "patient_id", "not_found"),
+    ({"patient_id": 9, "doctor_id": 9}, "doctor_id", "not_found"),  # two faults: the same one reported as `book`
+    ({"patient_id": 9, "doctor_id": 3}, "patient_id", "not_found"),
     ({"doctor_id": 9}, "doctor_id", "not_found"),
     ({"doctor_id": 3}, "doctor_id", "conflict"),
     ({"doctor_id": 1, "start_time": "2031-01-06T09:15"}, "start_time", "conflict"),
@@ -540,3 +542,15 @@ def test_an_automatic_id_never_takes_an_id_a_later_row_asks_for(cli, tmp_path, o
     cli("doctor", "import", path, *options)
     doctors = json_out(cli("doctor", "list", "-o", "json"))
     assert [(doctor["id"], doctor["full_name"]) for doctor in doctors] == [(1, "Explicit"), (2, "Auto")]
+
+
+def test_a_rejected_row_claims_no_key_for_the_rows_after_it(cli, tmp_path):
+    """Row 1 is refused for its email, so its id 5 is still free for row 2, as two `add`s would find."""
+    cli("patient", "add", "--first-name", "A", "--last-name", "B", "--email", "taken@example.org")
+    rows = [{**ADA, "id": 5, "email": "taken@example.org"}, {**ALAN, "id": 5}]
+    result = import_rows(cli, tmp_path, "patient", rows, "--skip-invalid", expect=5)
+    assert rejected(result) == [(1, "email", "conflict")]
+    assert [(p["id"], p["email"]) for p in json_out(cli("patient", "list", "-o", "json"))] == [
+        (1, "taken@example.org"),
+        (5, ALAN["email"]),
+    ]

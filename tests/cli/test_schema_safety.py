@@ -196,3 +196,12 @@ def test_db_init_adds_the_indexes_a_newer_version_defines_to_an_existing_databas
     assert json.loads(run_cli(*prefixed, "db", "check", "-o", "json").stdout)["matches"] is True
     assert len(json.loads(run_cli(*prefixed, "doctor", "list", "-o", "json").stdout)) == 1
     assert "all tables and indexes already exist" in run_cli(*prefixed, "db", "init").stdout
+
+
+def test_db_check_reads_a_mariadb_url_like_a_mysql_one(run_cli, db_url):
+    """SQLAlchemy names table options after the dialect (`mariadb_default charset`), not always `mysql_...`."""
+    if not db_url.startswith("mysql"):
+        pytest.skip("a server URL")
+    mariadb_url = db_url.replace("mysql+pymysql://", "mariadb+pymysql://", 1)
+    run_cli("--db", mariadb_url, "db", "init")
+    assert json.loads(run_cli("--db", mariadb_url, "db", "check", "-o", "json").stdout)["matches"] is True

@@ -24,6 +24,14 @@ def run(database, importer, rows, **mode) -> imports.ImportReport:
     return report
 
 
+def patients(dry_run: bool = False) -> imports.PatientImport:
+    return imports.PatientImport(NOW, ZoneInfo("UTC"), dry_run=dry_run)
+
+
+def appointments(dry_run: bool = False) -> imports.AppointmentImport:
+    return imports.AppointmentImport(NOW, ZoneInfo("UTC"), dry_run=dry_run)
+
+
 def patient(n: int, email: str | None = None) -> dict:
     return {"first_name": f"P{n}", "last_name": "Import", "email": email or f"p{n}@example.org"}
 
@@ -84,7 +92,7 @@ def test_a_dry_run_finds_duplicates_across_batches_without_inserting(database, m
     rows = records(
         patient(1), {**patient(2), "id": 7}, patient(3), {**patient(4, "P1@example.org")}, {**patient(5), "id": 7}
     )
-    report = run(database, imports.PatientImport(NOW, ZoneInfo("UTC")), rows, dry_run=True)
+    report = run(database, patients(dry_run=True), rows)
     assert [(r.line, r.field, r.type) for r in report.rejected] == [(5, "email", "conflict"), (6, "id", "conflict")]
     assert [r.message for r in report.rejected] == [
         'email: "p1@example.org" appears twice in the input (first at line 2)',
@@ -101,7 +109,7 @@ def test_a_dry_run_finds_overlaps_across_batches(database, monkeypatch):
     database.run(lambda s: services.add_doctor(s, doctor))
     start = (NOW + timedelta(days=1)).isoformat()
     row = {"patient_id": 1, "doctor_id": 1, "start_time": start, "duration_minutes": 30}
-    report = run(database, imports.AppointmentImport(NOW, ZoneInfo("UTC")), records(row, row), dry_run=True)
+    report = run(database, appointments(dry_run=True), records(row, row))
     assert [(r.line, r.field, r.type) for r in report.rejected] == [(3, "start_time", "conflict")]
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from encounter_cli import schemas, services
 from encounter_cli.errors import Conflict, InvalidInput, NotFound
-from encounter_cli.services import patients as patients_module
+from encounter_cli.services import rules
 from tests.services.conftest import NOW, count, fetch, run_concurrently
 
 BASE = {"first_name": "Ada", "last_name": "Lovelace"}
@@ -94,14 +94,14 @@ def test_emails_differing_in_accents_are_different_patients(database, first, sec
 def test_unique_index_backs_up_the_email_check(database, monkeypatch):
     """If another writer slips in between check and insert, the UNIQUE index still yields a Conflict."""
     add(database, email="ada@x.org")
-    real_exists = patients_module.exists
+    real_exists = rules.exists
     calls = []
 
     def blind_first_check(*args, **kwargs):
         calls.append(kwargs)
         return False if len(calls) == 1 else real_exists(*args, **kwargs)
 
-    monkeypatch.setattr(patients_module, "exists", blind_first_check)
+    monkeypatch.setattr(rules, "exists", blind_first_check)
     with pytest.raises(Conflict) as caught:
         add(database, email="ADA@x.org")
     assert caught.value.field == "email"
@@ -287,7 +287,7 @@ def test_update_missing_patient_is_not_found(database):
 def test_update_email_race_is_caught_by_the_unique_index(database, monkeypatch):
     ada = add(database, **FULL)
     add(database, email="taken@x.org")
-    monkeypatch.setattr(patients_module, "exists", lambda *a, **k: False)
+    monkeypatch.setattr(rules, "exists", lambda *a, **k: False)
     with pytest.raises(Conflict) as caught:
         update(database, ada.id, email="taken@x.org")
     assert caught.value.field == "email"

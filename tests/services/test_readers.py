@@ -31,19 +31,14 @@ def read_json(data: bytes) -> list:
     indent=st.sampled_from([None, 0, 2]),
     bom=st.booleans(),
 )
-def test_a_json_array_reads_the_same_whatever_the_chunk_size(array, chunk, indent, bom, monkeypatch_module):
+def test_a_json_array_reads_the_same_whatever_the_chunk_size(array, chunk, indent, bom):
     """Numbers, strings and nesting split anywhere between two reads decode as if read whole."""
-    monkeypatch_module.setattr(readers, "READ_CHUNK", chunk)
     data = (b"\xef\xbb\xbf" if bom else b"") + json.dumps(array, indent=indent).encode()
     expected = [value if isinstance(value, dict) else "bad" for value in array]
-    got = [value if isinstance(value, dict) else "bad" for _, value in read_json(data)]
-    assert got == expected
-
-
-@pytest.fixture(scope="module")
-def monkeypatch_module():
     with pytest.MonkeyPatch.context() as patch:
-        yield patch
+        patch.setattr(readers, "READ_CHUNK", chunk)
+        got = [value if isinstance(value, dict) else "bad" for _, value in read_json(data)]
+    assert got == expected
 
 
 @pytest.mark.parametrize("number", [b"12.5", b"1e3", b"-0.25E-2", b"123456789"])
@@ -76,3 +71,31 @@ def test_a_repeated_column_in_a_40000_column_header_is_named():
     with pytest.raises(InvalidInput) as caught:
         list(readers.read_records(io.BytesIO(",".join(names).encode() + b"\n"), "csv"))
     assert caught.value.message == 'header: "c123" names a column twice'
+
+
+class CountingStream(io.BytesIO):
+    def __init__(self, data: bytes) -> None:
+        super().__init__(data)
+        self.bytes_read = 0
+
+    def read(self, size: int | None = -1) -> bytes:
+        data = super().read(size)
+        self.bytes_read += len(data)
+        return data
+
+
+def test_a_broken_json_element_is_reported_without_reading_the_rest_of_a_large_file():
+    stream = CountingStream(b'[{"a": 1}, {broken' + b" " * (64 << 20) + b"}]")
+    with pytest.raises(InvalidInput) as caught:
+        list(readers.read_records(stream, "json"))
+    assert caught.value.message == "file: is not valid JSON within 4 MiB of element 2"
+    assert stream.bytes_read < 16 << 20  # memory stays flat: a few MiB, not the 64 MiB that follow
+
+
+@pytest.mark.parametrize("newline", [b"\r", b"\n", b"\r\n"])
+def test_csv_lines_may_end_in_cr_lf_or_both(newline):
+    data = newline.join([b"first_name,last_name", b"Ada,Lovelace", b"Zo\xc3\xab,Z", b""])
+    assert list(readers.read_records(io.BytesIO(data), "csv")) == [
+        (2, {"first_name": "Ada", "last_name": "Lovelace"}),
+        (3, {"first_name": "Zoë", "last_name": "Z"}),
+    ]
