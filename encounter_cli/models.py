@@ -52,6 +52,8 @@ class AppointmentColumns(TimestampColumns):
     start_time: Mapped[datetime] = mapped_column("startTime", UTCDateTime())
     end_time: Mapped[datetime] = mapped_column("endTime", UTCDateTime())
     duration_minutes: Mapped[int] = mapped_column("durationMinutes", Integer)
+    # Plain text, compared with AppointmentStatus values: a status another application stored in the shared
+    # database still lists (an Enum column would fail to read the whole list).
     status: Mapped[str] = mapped_column("status", String(20), default=AppointmentStatus.booked.value)
     reason: Mapped[str | None] = mapped_column("reason", String(500))
     cancelled_at: Mapped[datetime | None] = mapped_column("cancelledAt", UTCDateTime())

@@ -188,16 +188,17 @@ class EntityImport(Generic[ModelT]):
         """A column the entity does not have is an error for the whole file, not silently dropped."""
         unknown = [name for name in names if name not in self.accepted]
         if unknown:
-            raise InvalidInput("header", unknown[0], f"is not a {self.entity} field", hint=self.columns_hint())
+            raise self.unknown_field("header", unknown[0])
 
-    def columns_hint(self) -> str:
-        return f"{self.entity} columns: {', '.join(self.schema.model_fields)}"
+    def unknown_field(self, field: str, name: str | None) -> InvalidInput:
+        hint = f"{self.entity} columns: {', '.join(self.schema.model_fields)}"
+        return InvalidInput(field, name, f"is not a {self.entity} field", hint=hint)
 
     def prepare(self, record: dict[str, Any]) -> dict[str, Any]:
         """Validate one record with the single-record rules; return the values to insert."""
         for name in record:
             if name not in self.accepted:
-                raise InvalidInput(name, None, f"is not a {self.entity} field")
+                raise self.unknown_field(name, None)
         given = {k: v for k, v in record.items() if v is not None and k not in self.output_only}
         return self.schema_values(schemas.parse(self.schema, given, today=self.today))
 
