@@ -18,7 +18,9 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from encounter_cli.services.imports import BATCH_ROWS
-from tests.conftest import clear_tables, mysql_url_or_skip
+from tests.helpers import clear_tables
+
+pytestmark = pytest.mark.slow  # real `python -m encounter_cli` processes
 
 ROWS = 300_000  # several seconds of work, so the signal lands mid-import
 
@@ -101,8 +103,8 @@ def test_ctrl_c_during_skip_invalid_keeps_whole_batches_and_says_how_far(cli, db
     assert f"batches through line {stored + 1} are committed" in stderr
 
 
-def test_a_lost_server_connection_writes_nothing_and_exits_6(big_csv, tmp_path, mysql_database):
-    url = mysql_url_or_skip()
+def test_a_lost_server_connection_writes_nothing_and_exits_6(big_csv, tmp_path, mysql_database, mysql_url):
+    url = mysql_url
     clear_tables(mysql_database)
     process = start_import(url, big_csv, tmp_path)
     wait_until(lambda: uncommitted_rows_written(url), process)
