@@ -38,7 +38,16 @@ def big_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def start_import(url: str, path: Path, tmp_path: Path, *extra: str) -> subprocess.Popen:
     env = {**os.environ, "XDG_DATA_HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path), "ENCOUNTER_TIMEZONE": "UTC"}
     command = [sys.executable, "-m", "encounter_cli", "--db", url, "patient", "import", str(path), *extra]
-    return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # A run started in the background by a non-interactive shell (as CI may be) inherits an ignored
+    # SIGINT, and Python then never raises KeyboardInterrupt: give the import the default handling.
+    return subprocess.Popen(
+        command,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
 
 
 def wait_until(condition: Callable[[], bool], process: subprocess.Popen, timeout: float = 60) -> None:
