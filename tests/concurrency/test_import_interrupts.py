@@ -79,11 +79,27 @@ def uncommitted_rows_written(url: str) -> bool:
             return True
         finally:
             probe.close()
+    _, modified = import_transaction(url)
+    return bool(modified)
+
+
+def import_transaction(url: str) -> tuple[int | None, int]:
+    """Thread id and rows written of the open server transaction in this test's database.
+
+    INNODB_TRX lists the whole server's transactions: other xdist workers and other clients
+    of the same server must not be mistaken for the import (nor killed).
+    """
     engine = create_engine(url)
     with engine.connect() as conn:
-        modified = conn.execute(text("SELECT MAX(trx_rows_modified) FROM information_schema.INNODB_TRX")).scalar()
+        row = conn.execute(
+            text(
+                "SELECT t.trx_mysql_thread_id, t.trx_rows_modified FROM information_schema.INNODB_TRX t"
+                " JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id"
+                " WHERE p.DB = DATABASE() AND p.ID <> CONNECTION_ID()"
+            )
+        ).first()
     engine.dispose()
-    return bool(modified)
+    return (int(row[0]), int(row[1])) if row else (None, 0)
 
 
 def test_ctrl_c_during_an_all_or_nothing_import_writes_nothing(cli, db_url, big_csv, tmp_path):
@@ -117,10 +133,11 @@ def test_a_lost_server_connection_writes_nothing_and_exits_6(big_csv, tmp_path, 
     clear_tables(mysql_database)
     process = start_import(url, big_csv, tmp_path)
     wait_until(lambda: uncommitted_rows_written(url), process)
+    thread, _ = import_transaction(url)
+    assert thread, "the import's transaction ended before it could be cut off"
     engine = create_engine(url)
     with engine.connect() as conn:
-        thread = conn.execute(text("SELECT trx_mysql_thread_id FROM information_schema.INNODB_TRX")).scalar()
-        conn.execute(text(f"KILL {int(thread)}"))
+        conn.execute(text(f"KILL {thread}"))
     engine.dispose()
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 6, stderr
