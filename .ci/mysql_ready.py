@@ -1,6 +1,10 @@
-"""CI helper: `ping` the local MariaDB, `create` a fresh test database (prints its URL), `drop URL`."""
+"""CI helper: `ping` the local MariaDB, `create` a fresh test database (prints its URL), `drop URL`.
+
+`drop` also removes the per-worker databases pytest-xdist runs make beside it (`<name>_gw0`, ...).
+"""
 
 import os
+import re
 import sys
 
 import pymysql
@@ -23,8 +27,12 @@ def main(action: str, url: str = "") -> None:
         print(f"mysql+pymysql://{USER}@{HOST}:{PORT}/{name}")
     elif action == "drop":
         name = url.rsplit("/", 1)[1]
+        ours = re.compile(rf"{re.escape(name)}(_gw\d+)?")
         with connect() as conn, conn.cursor() as cursor:
-            cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
+            cursor.execute("SHOW DATABASES")
+            for (database,) in cursor.fetchall():
+                if ours.fullmatch(database):
+                    cursor.execute(f"DROP DATABASE IF EXISTS `{database}`")
 
 
 if __name__ == "__main__":

@@ -1,41 +1,118 @@
 """One database fixture, parametrised over a SQLite file and the MySQL/MariaDB test server.
 
 Set ENCOUNTER_TEST_MYSQL_URL (e.g. mysql+pymysql://root@127.0.0.1:3306/encounter_test)
-to run every database test on the server too. Without it those tests skip,
-except under CI (CI=true), where a missing server is a failure.
+to run every database test on the server too. Without it the server tests are deselected
+(the header says so), except under CI (CI=true), where a missing server fails the run.
+Under pytest-xdist each worker uses its own server database, `<name>_gw0` and so on.
+
+Plain helpers live in tests/helpers.py; the names below stay importable from here.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner, Result
 
 from encounter_cli.cli.app import app
-from encounter_cli.config import Settings
 from encounter_cli.db import Database
+from tests.helpers import (
+    CLINIC_ZONE,
+    IN_CI,
+    MYSQL_URL,
+    build_sqlite_template,
+    clear_tables,
+    copy_private,
+    drop_mysql_database,
+    error_json,
+    json_out,
+    mysql_url_or_skip,
+    settings_for,
+)
 
-MYSQL_URL = os.environ.get("ENCOUNTER_TEST_MYSQL_URL")
-CLINIC_ZONE = "America/New_York"
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+# Tests written before tests/helpers.py import these from here.
+__all__ = [
+    "CLINIC_ZONE",
+    "IN_CI",
+    "MYSQL_URL",
+    "clear_tables",
+    "error_json",
+    "json_out",
+    "mysql_url_or_skip",
+    "settings_for",
+]
+
+MYSQL_URL_VARIABLE = "ENCOUNTER_TEST_MYSQL_URL"
 
 
-def mysql_url_or_skip() -> str:
-    if MYSQL_URL:
-        return MYSQL_URL
-    if IN_CI:
-        pytest.fail("CI must run the MySQL tests: ENCOUNTER_TEST_MYSQL_URL is not set")
-    pytest.skip("ENCOUNTER_TEST_MYSQL_URL is not set; no MySQL/MariaDB server to test against")
+# --- which database tests run ----------------------------------------------------------------------------------------
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if IN_CI and not MYSQL_URL:
+        raise pytest.UsageError(f"CI must run the MySQL/MariaDB tests: {MYSQL_URL_VARIABLE} is not set")
+
+
+NO_SERVER = f"MariaDB tests deselected: {MYSQL_URL_VARIABLE} is not set (SQLite only)"
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    base = os.environ.get(MYSQL_URL_VARIABLE)
+    if not base:
+        return None  # said in the summary instead, which -q shows too
+    from sqlalchemy.engine import make_url
+
+    shown = make_url(base).render_as_string(hide_password=True)
+    return f"database tests: SQLite and MariaDB at {shown} (under xdist each worker adds _gw0, _gw1, ... to the name)"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if not MYSQL_URL:
+        terminalreporter.write_line(NO_SERVER, yellow=True)
+
+
+def needs_server(item: pytest.Item) -> bool:
+    """The test, or this parametrisation of it, runs against the MySQL/MariaDB server."""
+    callspec = getattr(item, "callspec", None)
+    on_server = callspec is not None and callspec.params.get("db_url") == "mysql"
+    return on_server or "mysql_url" in getattr(item, "fixturenames", ()) or bool(item.get_closest_marker("mysql_only"))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Drop the SQLite runs of `mysql_only` tests, and every server test when there is no server."""
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        sqlite_run_of_mysql_only = (
+            item.get_closest_marker("mysql_only") and callspec and callspec.params.get("db_url") == "sqlite"
+        )
+        (dropped if sqlite_run_of_mysql_only or (not MYSQL_URL and needs_server(item)) else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
+# --- databases -------------------------------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="session")
-def mysql_database() -> Iterator[Database]:
-    """The server database with fresh tables, created once per test run."""
-    database = Database(settings_for(mysql_url_or_skip()))
+def mysql_url() -> Iterator[str]:
+    """This process's server database; an xdist worker's own one is dropped when its tests end."""
+    url = mysql_url_or_skip()
+    yield url
+    if url != os.environ.get(MYSQL_URL_VARIABLE):
+        drop_mysql_database(url)
+
+
+@pytest.fixture(scope="session")
+def mysql_database(mysql_url: str) -> Iterator[Database]:
+    """The server database with fresh tables, created once per test process."""
+    database = Database(settings_for(mysql_url))
     with database.engine.begin() as conn:
         database.models.metadata.drop_all(conn)
     database.create_missing()
@@ -43,23 +120,21 @@ def mysql_database() -> Iterator[Database]:
     database.dispose()
 
 
-def clear_tables(database: Database) -> None:
-    """Empty our tables and restart their ids, so each test starts alike."""
-    with database.engine.begin() as conn:
-        conn.exec_driver_sql("SET FOREIGN_KEY_CHECKS = 0")
-        for table in reversed(database.models.metadata.sorted_tables):
-            conn.exec_driver_sql(f"TRUNCATE TABLE `{table.name}`")
-        conn.exec_driver_sql("SET FOREIGN_KEY_CHECKS = 1")
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file with empty tables, built once per test process."""
+    return build_sqlite_template(tmp_path_factory.mktemp("sqlite-template") / "clinic.db")
 
 
 @pytest.fixture(params=["sqlite", "mysql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """URL of an empty encounter database (tables exist), one per test."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'clinic.db'}"
-    database = request.getfixturevalue("mysql_database")
-    clear_tables(database)
-    return MYSQL_URL
+        template: Path = request.getfixturevalue("sqlite_template")
+        return f"sqlite:///{copy_private(template, tmp_path / 'clinic.db')}"
+    clear_tables(request.getfixturevalue("mysql_database"))
+    url: str = request.getfixturevalue("mysql_url")
+    return url
 
 
 @pytest.fixture
@@ -77,15 +152,14 @@ def prefixed(db_url: str, tmp_path: Path) -> Iterator[tuple[str, ...]]:
     database.dispose()
 
 
-def settings_for(url: str, prefix: str = "", timezone: str = CLINIC_ZONE) -> Settings:
-    return Settings(database_url=url, password_file=None, table_prefix=prefix, timezone=timezone, config_path=None)
-
-
 @pytest.fixture
 def database(db_url: str) -> Iterator[Database]:
     database = Database(settings_for(db_url))
     yield database
     database.dispose()
+
+
+# --- the command line ------------------------------------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -110,7 +184,9 @@ Invoke = Callable[..., Result]
 def run_cli(isolated_env: dict[str, str | None]) -> Invoke:
     """`run_cli(*args, expect=0, input=None, env=None)`: run encounter, check the exit code."""
 
-    def invoke(*args: str, expect: int = 0, input: str | None = None, env: dict | None = None) -> Result:
+    def invoke(
+        *args: str, expect: int = 0, input: str | None = None, env: dict[str, str | None] | None = None
+    ) -> Result:
         result = CliRunner().invoke(app, list(args), input=input, env={**isolated_env, **(env or {})})
         assert result.exit_code == expect, (
             f"exit {result.exit_code} != {expect} for {args}\n"
@@ -125,16 +201,7 @@ def run_cli(isolated_env: dict[str, str | None]) -> Invoke:
 def cli(run_cli: Invoke, db_url: str) -> Invoke:
     """Like `run_cli`, against this test's database."""
 
-    def invoke(*args: str, **kwargs) -> Result:
+    def invoke(*args: str, **kwargs: Any) -> Result:
         return run_cli("--db", db_url, *args, **kwargs)
 
     return invoke
-
-
-def json_out(result: Result):
-    return json.loads(result.stdout)
-
-
-def error_json(result: Result) -> dict:
-    """The machine-readable error: the last line of stderr."""
-    return json.loads(result.stderr.strip().splitlines()[-1])["error"]

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 
-from tests.conftest import error_json, json_out
+from tests.helpers import error_json, json_out
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import MYSQL_URL, error_json, json_out
+from tests.helpers import error_json, json_out
 
 PASSWORD = "Sup3r-Secret-pw"
 
@@ -90,13 +90,13 @@ def test_db_init_is_idempotent(cli):
     assert "all tables and indexes already exist" in cli("db", "init").stdout
 
 
-@pytest.mark.skipif(not MYSQL_URL, reason="needs ENCOUNTER_TEST_MYSQL_URL")
-def test_server_database_without_tables_says_to_run_db_init(run_cli, tmp_path):
+@pytest.mark.mysql_only
+def test_server_database_without_tables_says_to_run_db_init(run_cli, tmp_path, mysql_url):
     config = tmp_path / "other.toml"
     config.write_text('[database]\ntable_prefix = "absent"\n')
-    result = run_cli("--db", MYSQL_URL, "--config", str(config), "patient", "list", "-o", "json", expect=6)
+    result = run_cli("--db", mysql_url, "--config", str(config), "patient", "list", "-o", "json", expect=6)
     assert "encounter db init" in result.stderr
-    table = run_cli("--db", MYSQL_URL, "--config", str(config), "db", "info").stdout
+    table = run_cli("--db", mysql_url, "--config", str(config), "db", "info").stdout
     assert re.search(r"absentPatients +│ missing \(run: encounter db init\)", table)
 
 
@@ -122,11 +122,11 @@ def test_password_file_must_be_private(run_cli, tmp_path):
     assert "***" in unreachable.stderr and PASSWORD not in unreachable.output
 
 
-@pytest.mark.skipif(not MYSQL_URL, reason="needs ENCOUNTER_TEST_MYSQL_URL")
-def test_wrong_credentials_exit_6_without_the_password(run_cli):
+@pytest.mark.mysql_only
+def test_wrong_credentials_exit_6_without_the_password(run_cli, mysql_url):
     from sqlalchemy.engine import make_url
 
-    url = make_url(MYSQL_URL).set(username="nobody", password=PASSWORD)
+    url = make_url(mysql_url).set(username="nobody", password=PASSWORD)
     result = run_cli("--db", url.render_as_string(hide_password=False), "patient", "list", expect=6)
     assert "Access denied" in result.stderr and PASSWORD not in result.output
 
@@ -143,6 +143,7 @@ print(sorted({m.split(".")[0] for m in sys.modules} & set(sys.argv[0].split(",")
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args", [[], ["patient", "add"], ["appointment", "list"], ["db", "init"]])
 def test_help_does_not_import_sqlalchemy_or_pydantic(args):
     command = [sys.executable, "-c", PROBE.replace("sys.argv[0]", repr(",".join(HEAVY))), *args, "--help"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import error_json, json_out
+from tests.helpers import error_json, json_out
 
 HOUSE = ("doctor", "add", "--full-name", "Gregory House", "--specialization", "Diagnostics")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from encounter_cli.cli.errors import ExitStatus
-from tests.conftest import error_json
+from tests.helpers import error_json
 
 
 def test_exit_codes_never_change():
@@ -93,6 +93,7 @@ def test_debug_shows_the_traceback_of_expected_errors_too(cli):
     assert "Traceback" in result.stderr and "NotFound" in result.stderr
 
 
+@pytest.mark.slow
 def test_a_reader_that_stops_early_ends_the_export_quietly(run_cli, tmp_path):
     """`encounter patient list -o csv | head -1` must not print a traceback or an internal error."""
     import os

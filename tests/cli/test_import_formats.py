@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import error_json, json_out
+from tests.helpers import error_json, json_out
 
 ADA = {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.org"}
 ALAN = {"first_name": "Alan", "last_name": "Turing", "email": "alan@example.org"}

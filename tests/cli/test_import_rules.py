@@ -13,7 +13,7 @@ import pytest
 from encounter_cli.cli.output import printable
 from encounter_cli.services import imports
 from tests.cli.test_import_formats import ADA, ALAN, ENCODE, as_csv, as_ndjson, emails, rejected, report, stored, write
-from tests.conftest import error_json, json_out
+from tests.helpers import error_json, json_out
 
 EXIT = {"invalid": 3, "not_found": 4, "conflict": 5}
 STAMPS = ("created_at", "updated_at")

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from tests.conftest import error_json, json_out
+from tests.helpers import error_json, json_out
 
 ADA = ("patient", "add", "--first-name", "Ada", "--last-name", "Lovelace", "--email", "Ada@Example.org")
 

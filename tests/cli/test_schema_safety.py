@@ -8,7 +8,7 @@ import re
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.conftest import error_json
+from tests.helpers import error_json
 
 FOREIGN_TABLES = {
     # Another application's tables in the shared database, including look-alike names.

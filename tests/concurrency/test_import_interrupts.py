@@ -18,7 +18,9 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from encounter_cli.services.imports import BATCH_ROWS
-from tests.conftest import clear_tables, mysql_url_or_skip
+from tests.helpers import clear_tables
+
+pytestmark = pytest.mark.slow  # real `python -m encounter_cli` processes
 
 ROWS = 300_000  # several seconds of work, so the signal lands mid-import
 
@@ -36,7 +38,16 @@ def big_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def start_import(url: str, path: Path, tmp_path: Path, *extra: str) -> subprocess.Popen:
     env = {**os.environ, "XDG_DATA_HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path), "ENCOUNTER_TIMEZONE": "UTC"}
     command = [sys.executable, "-m", "encounter_cli", "--db", url, "patient", "import", str(path), *extra]
-    return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # A run started in the background by a non-interactive shell (as CI may be) inherits an ignored
+    # SIGINT, and Python then never raises KeyboardInterrupt: give the import the default handling.
+    return subprocess.Popen(
+        command,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
 
 
 def wait_until(condition: Callable[[], bool], process: subprocess.Popen, timeout: float = 60) -> None:
@@ -68,11 +79,27 @@ def uncommitted_rows_written(url: str) -> bool:
             return True
         finally:
             probe.close()
+    _, modified = import_transaction(url)
+    return bool(modified)
+
+
+def import_transaction(url: str) -> tuple[int | None, int]:
+    """Thread id and rows written of the open server transaction in this test's database.
+
+    INNODB_TRX lists the whole server's transactions: other xdist workers and other clients
+    of the same server must not be mistaken for the import (nor killed).
+    """
     engine = create_engine(url)
     with engine.connect() as conn:
-        modified = conn.execute(text("SELECT MAX(trx_rows_modified) FROM information_schema.INNODB_TRX")).scalar()
+        row = conn.execute(
+            text(
+                "SELECT t.trx_mysql_thread_id, t.trx_rows_modified FROM information_schema.INNODB_TRX t"
+                " JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id"
+                " WHERE p.DB = DATABASE() AND p.ID <> CONNECTION_ID()"
+            )
+        ).first()
     engine.dispose()
-    return bool(modified)
+    return (int(row[0]), int(row[1])) if row else (None, 0)
 
 
 def test_ctrl_c_during_an_all_or_nothing_import_writes_nothing(cli, db_url, big_csv, tmp_path):
@@ -101,15 +128,16 @@ def test_ctrl_c_during_skip_invalid_keeps_whole_batches_and_says_how_far(cli, db
     assert f"batches through line {stored + 1} are committed" in stderr
 
 
-def test_a_lost_server_connection_writes_nothing_and_exits_6(big_csv, tmp_path, mysql_database):
-    url = mysql_url_or_skip()
+def test_a_lost_server_connection_writes_nothing_and_exits_6(big_csv, tmp_path, mysql_database, mysql_url):
+    url = mysql_url
     clear_tables(mysql_database)
     process = start_import(url, big_csv, tmp_path)
     wait_until(lambda: uncommitted_rows_written(url), process)
+    thread, _ = import_transaction(url)
+    assert thread, "the import's transaction ended before it could be cut off"
     engine = create_engine(url)
     with engine.connect() as conn:
-        thread = conn.execute(text("SELECT trx_mysql_thread_id FROM information_schema.INNODB_TRX")).scalar()
-        conn.execute(text(f"KILL {int(thread)}"))
+        conn.execute(text(f"KILL {thread}"))
     engine.dispose()
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 6, stderr

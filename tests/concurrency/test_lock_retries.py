@@ -14,7 +14,9 @@ from sqlalchemy.exc import OperationalError
 
 from encounter_cli import db
 from encounter_cli.errors import DatabaseBusy, Unavailable
-from tests.conftest import error_json, json_out
+from tests.helpers import error_json, json_out
+
+pytestmark = pytest.mark.slow  # waits out real lock timeouts
 
 BOOK = ("appointment", "book", "--patient", "1", "--doctor", "1", "--start", "2031-02-03T10:00", "--duration", "30")
 

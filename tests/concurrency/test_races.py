@@ -15,7 +15,9 @@ from sqlalchemy.orm import aliased
 from encounter_cli import schemas, services
 from encounter_cli.db import Database
 from encounter_cli.errors import EncounterError
-from tests.conftest import settings_for
+from tests.helpers import settings_for
+
+pytestmark = pytest.mark.slow  # real OS processes
 
 WORKERS = 8
 START = datetime(2031, 3, 3, 14, 0, tzinfo=timezone.utc)

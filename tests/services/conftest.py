@@ -1,4 +1,4 @@
-"""Helpers for the service-level tests: a fixed clock and record factories.
+"""Fixtures for the service-level tests: record factories on the fixed clock `NOW` (tests/helpers.py).
 
 Every factory goes through the same path as the CLI: plain values →
 `schemas.parse` → `database.run(service)`.
@@ -7,32 +7,25 @@ Every factory goes through the same path as the CLI: plain values →
 from __future__ import annotations
 
 import itertools
-import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
 import pytest
 
 from encounter_cli import schemas, services
 from encounter_cli.db import Database
+from tests.helpers import NOW, UTC, at, count, fetch, run_concurrently
 
-UTC = timezone.utc
-# The services' clock in these tests: 2030-06-10 12:00 UTC (08:00 in New York).
-NOW = datetime(2030, 6, 10, 12, 0, tzinfo=UTC)
-
-
-def at(minutes: int) -> datetime:
-    """NOW shifted by whole minutes."""
-    return NOW + timedelta(minutes=minutes)
+# Service tests written before tests/helpers.py import these from here.
+__all__ = ["NOW", "UTC", "at", "count", "fetch", "run_concurrently"]
 
 
 @pytest.fixture
 def new_patient(database: Database) -> Callable[..., Any]:
     counter = itertools.count(1)
 
-    def make(**fields: Any):
+    def make(**fields: Any) -> Any:
         n = next(counter)
         values = {"first_name": "Pat", "last_name": f"Patient{n}", "email": f"patient{n}@example.org", **fields}
         data = schemas.parse(schemas.PatientCreate, values)
@@ -45,7 +38,7 @@ def new_patient(database: Database) -> Callable[..., Any]:
 def new_doctor(database: Database) -> Callable[..., Any]:
     counter = itertools.count(1)
 
-    def make(**fields: Any):
+    def make(**fields: Any) -> Any:
         n = next(counter)
         values = {"full_name": f"Dr. Doctor{n}", "specialization": "General practice", **fields}
         data = schemas.parse(schemas.DoctorCreate, values)
@@ -58,7 +51,9 @@ def new_doctor(database: Database) -> Callable[..., Any]:
 def book(database: Database) -> Callable[..., Any]:
     """`book(patient_id, doctor_id, start, duration=30, now=NOW, **extra)` through the schema and service."""
 
-    def make(patient_id: int, doctor_id: int, start: datetime | str, duration: int = 30, now: datetime = NOW, **extra):
+    def make(
+        patient_id: int, doctor_id: int, start: datetime | str, duration: int = 30, now: datetime = NOW, **extra: Any
+    ) -> Any:
         values = {
             "patient_id": patient_id,
             "doctor_id": doctor_id,
@@ -73,34 +68,6 @@ def book(database: Database) -> Callable[..., Any]:
 
 
 @pytest.fixture
-def pair(new_patient, new_doctor):
+def pair(new_patient: Callable[..., Any], new_doctor: Callable[..., Any]) -> tuple[Any, Any]:
     """One patient and one active doctor."""
     return new_patient(), new_doctor()
-
-
-def fetch(database: Database, kind: str, record_id: int):
-    """Re-read a record in a fresh transaction (nothing cached from the writer)."""
-    model = getattr(database.models, kind)
-    return database.run(lambda s: s.get(model, record_id), write=False)
-
-
-def count(database: Database, kind: str) -> int:
-    from sqlalchemy import func, select
-
-    model = getattr(database.models, kind)
-    return database.run(lambda s: s.scalar(select(func.count()).select_from(model)), write=False)
-
-
-def run_concurrently(workers: int, work: Callable[[int], Any]) -> list[Any]:
-    """Start `work(i)` in `workers` threads at once; return each result or the exception it raised."""
-    barrier = threading.Barrier(workers)
-
-    def one(i: int) -> Any:
-        barrier.wait()
-        try:
-            return work(i)
-        except Exception as exc:  # collected and asserted on by the caller
-            return exc
-
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(one, range(workers)))

@@ -9,7 +9,7 @@ import pytest
 from encounter_cli import schemas, services
 from encounter_cli.errors import Conflict, InvalidInput, NotFound
 from encounter_cli.services import AppointmentFilter
-from tests.services.conftest import NOW, UTC, at, count, fetch, run_concurrently
+from tests.helpers import NOW, UTC, at, count, fetch, run_concurrently
 
 
 def cancel(database, appointment_id, reason=None, now=NOW):

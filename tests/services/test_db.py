@@ -14,8 +14,7 @@ from encounter_cli import schemas, services
 from encounter_cli.db import INIT_HINT, Database
 from encounter_cli.db_types import UTCDateTime
 from encounter_cli.errors import Unavailable
-from tests.conftest import settings_for
-from tests.services.conftest import NOW, UTC, at, count, fetch
+from tests.helpers import NOW, UTC, at, count, fetch, settings_for
 
 KOLKATA = timezone(timedelta(hours=5, minutes=30))
 

@@ -8,7 +8,7 @@ import pytest
 
 from encounter_cli import schemas, services
 from encounter_cli.errors import Conflict, NotFound
-from tests.services.conftest import NOW, at, count, fetch
+from tests.helpers import NOW, at, count, fetch
 
 BASE = {"full_name": "Dr. Grace Hopper", "specialization": "Cardiology"}
 

@@ -9,7 +9,7 @@ import pytest
 from encounter_cli import schemas, services
 from encounter_cli.errors import Conflict, InvalidInput, NotFound
 from encounter_cli.services import rules
-from tests.services.conftest import NOW, count, fetch, run_concurrently
+from tests.helpers import NOW, count, fetch, run_concurrently
 
 BASE = {"first_name": "Ada", "last_name": "Lovelace"}
 
