@@ -143,9 +143,8 @@ def test_db_check_catches_a_dropped_foreign_key(run_cli, prefixed, db_url):
     assert differences == ["foreign key scratchAppointments(doctorId) -> scratchDoctors(id) is missing"]
 
 
+@pytest.mark.mysql_only
 def test_db_check_catches_a_lost_auto_increment_and_a_latin1_column(run_cli, prefixed, db_url):
-    if not db_url.startswith("mysql"):
-        pytest.skip("AUTO_INCREMENT attributes and column character sets are MySQL's")
     run_cli(*prefixed, "db", "init")
     alter(
         db_url,
@@ -162,9 +161,8 @@ def test_db_check_catches_a_lost_auto_increment_and_a_latin1_column(run_cli, pre
     ]
 
 
+@pytest.mark.mysql_only
 def test_db_check_catches_a_table_converted_to_latin1(run_cli, prefixed, db_url):
-    if not db_url.startswith("mysql"):
-        pytest.skip("character sets are MySQL's")
     run_cli(*prefixed, "db", "init")
     alter(db_url, "ALTER TABLE scratchDoctors CONVERT TO CHARACTER SET latin1")
     differences = run_cli(*prefixed, "db", "check", expect=6).stdout.splitlines()
@@ -198,10 +196,9 @@ def test_db_init_adds_the_indexes_a_newer_version_defines_to_an_existing_databas
     assert "all tables and indexes already exist" in run_cli(*prefixed, "db", "init").stdout
 
 
+@pytest.mark.mysql_only
 def test_db_check_reads_a_mariadb_url_like_a_mysql_one(run_cli, db_url):
     """SQLAlchemy names table options after the dialect (`mariadb_default charset`), not always `mysql_...`."""
-    if not db_url.startswith("mysql"):
-        pytest.skip("a server URL")
     mariadb_url = db_url.replace("mysql+pymysql://", "mariadb+pymysql://", 1)
     run_cli("--db", mariadb_url, "db", "init")
     assert json.loads(run_cli("--db", mariadb_url, "db", "check", "-o", "json").stdout)["matches"] is True
