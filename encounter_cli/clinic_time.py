@@ -116,6 +116,8 @@ def ensure_supported(moment: datetime, zone: tzinfo, field: str, shown: str) -> 
 
 def outside_supported_years(moment: datetime, zone: tzinfo = UTC) -> bool:
     """Whether `moment`, or the end of the longest booking starting then, leaves years 1..9998 in UTC or `zone`."""
+    if FIRST_YEAR < moment.year < LAST_YEAR:  # a day from either end at least: no offset or booking crosses it
+        return False
     try:
         ends = (moment, moment + LONGEST_BOOKING)
         return not all(FIRST_YEAR <= end.astimezone(z).year <= LAST_YEAR for end in ends for z in (UTC, zone))

@@ -27,6 +27,7 @@ from encounter_cli.errors import InvalidInput
 EXTENSIONS = {".csv": "csv", ".json": "json", ".ndjson": "ndjson", ".jsonl": "ndjson"}
 MAX_FIELD_BYTES = 1 << 20  # one CSV field; far above any valid value, low enough to refuse junk quickly
 READ_CHUNK = 1 << 16
+BOM = "\ufeff"
 MAX_ELEMENT_CHARS = 4 * MAX_FIELD_BYTES  # a JSON array element: far above any valid record, so memory stays flat
 JSON_SPACE = " \t\r\n"
 NUMBER_CHARACTERS = frozenset("0123456789.eE+-")
@@ -77,14 +78,14 @@ def _read_csv(stream: BinaryIO, check_header: Callable[[list[str]], None]) -> It
             if len(fields) != len(header):
                 yield line, BadRecord(f"has {len(fields)} fields but the header has {len(header)}")
             else:
-                yield line, {name: _cell(value) for name, value in zip(header, fields, strict=True)}
-
-
-def _cell(value: str) -> str | None:
-    """An empty cell is no value; a `'` that guarded a formula-like cell (`-o csv-safe`) is dropped."""
-    if value.startswith("'"):
-        return unescape_formula(value)
-    return value or None
+                # Inline, not a function per cell: an empty cell is no value; a `'` guarding a formula is dropped.
+                yield (
+                    line,
+                    {
+                        name: (unescape_formula(value) if value[:1] == "'" else value) or None
+                        for name, value in zip(header, fields, strict=True)
+                    },
+                )
 
 
 def _utf8_lines(stream: BinaryIO) -> Iterator[str]:
@@ -95,13 +96,12 @@ def _utf8_lines(stream: BinaryIO) -> Iterator[str]:
     each line is then decoded as UTF-8. No UTF-8 sequence contains a line-break
     byte, so the line being decoded is the line the bad bytes are on.
     """
-    decoder = codecs.getincrementaldecoder("utf-8-sig")(errors="strict")
     lines = io.TextIOWrapper(stream, encoding="latin-1", newline="")  # closes `stream` when collected: read once
     number = 0
     try:
         for number, line in enumerate(lines, start=1):  # noqa: B007 - the number is reported below
-            yield decoder.decode(line.encode("latin-1"))
-        decoder.decode(b"", final=True)  # a sequence cut off at the very end
+            text = line.encode("latin-1").decode("utf-8")
+            yield text.removeprefix(BOM) if number == 1 else text
     except UnicodeDecodeError as error:
         raise InvalidInput("file", None, f"is not UTF-8 text at line {max(number, 1)} ({error.reason})") from None
 

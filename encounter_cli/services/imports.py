@@ -99,7 +99,7 @@ class InputKeys:
 
     def __init__(self) -> None:
         self._db = sqlite3.connect("")  # "" is a temporary on-disk database, private to this connection
-        self._db.execute("CREATE TABLE keys (kind TEXT, key, line INTEGER, PRIMARY KEY (kind, key)) WITHOUT ROWID")
+        self._tables: set[str] = set()
 
     def first_lines(self, kind: str, keys: Iterable[Any]) -> dict[Any, int]:
         """The line that first gave each of `keys` (of those given before)."""
@@ -107,13 +107,20 @@ class InputKeys:
         found: dict[Any, int] = {}
         for start in range(0, len(wanted), BATCH_ROWS):
             chunk = wanted[start : start + BATCH_ROWS]
-            marks = ",".join("?" * len(chunk))
-            query = f"SELECT key, line FROM keys WHERE kind = ? AND key IN ({marks})"
-            found.update(self._db.execute(query, [kind, *chunk]).fetchall())
+            query = f"SELECT key, line FROM {self._table(kind)} WHERE key IN ({','.join('?' * len(chunk))})"
+            found.update(self._db.execute(query, chunk).fetchall())
         return found
 
     def add(self, kind: str, lines: Iterable[tuple[Any, int]]) -> None:
-        self._db.executemany("INSERT OR IGNORE INTO keys VALUES (?, ?, ?)", ((kind, k, n) for k, n in lines))
+        self._db.executemany(f"INSERT OR IGNORE INTO {self._table(kind)} VALUES (?, ?)", lines)
+
+    def _table(self, kind: str) -> str:
+        """One table per kind of key (`id`, `email`: our own names, never input)."""
+        table = f"keys_{kind}"
+        if table not in self._tables:
+            self._db.execute(f"CREATE TABLE {table} (key PRIMARY KEY, line INTEGER) WITHOUT ROWID")
+            self._tables.add(table)
+        return table
 
     def close(self) -> None:
         self._db.close()
@@ -196,9 +203,8 @@ class EntityImport(Generic[ModelT]):
 
     def prepare(self, record: dict[str, Any]) -> dict[str, Any]:
         """Validate one record with the single-record rules; return the values to insert."""
-        for name in record:
-            if name not in self.accepted:
-                raise self.unknown_field(name, None)
+        if not self.accepted.issuperset(record):  # one set operation per row; names the first unknown below
+            raise self.unknown_field(next(name for name in record if name not in self.accepted), None)
         given = {k: v for k, v in record.items() if v is not None and k not in self.output_only}
         return self.schema_values(schemas.parse(self.schema, given, today=self.today))
 
@@ -222,16 +228,20 @@ class EntityImport(Generic[ModelT]):
         checks = self.checks(session, rows)
         errors: dict[int, EncounterError] = {}
         for i, row in enumerate(rows):
-            error = next((problem for check in checks if (problem := check.problem(row)) is not None), None)
-            if error is not None:
-                errors[i] = error
-                continue
             for check in checks:
-                check.claim(row)
+                error = check.problem(row)
+                if error is not None:
+                    errors[i] = error
+                    break
+            else:
+                for check in checks:
+                    check.claim(row)
         return errors
 
     def checks(self, session: Session, rows: list[Row]) -> list[RowCheck]:
         """The batch's checks, set-based (one query each), in the order the single-record service applies them."""
+        if not any("id" in row.values for row in rows):
+            return []  # every row gets a new id
         model = self.model(models_of(session))
         return [UniqueKey(self, session, rows, "id", model.id, partial(rules.id_taken, self.entity))]
 
