@@ -120,3 +120,24 @@ def test_an_appointment_start_must_be_text_not_a_number(database, value):
     report = run(database, imports.AppointmentImport(NOW, ZoneInfo("UTC")), records(row))
     assert [(r.field, r.type) for r in report.rejected] == [("start_time", "invalid")]
     assert "must be an ISO 8601 time" in report.rejected[0].message
+
+
+def test_rows_are_counted_as_written_only_once_the_commit_is_done(database, monkeypatch):
+    """A commit that fails (a full disk, a lost server) leaves `written` at 0, so no report claims a save."""
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.orm import SessionTransaction
+
+    from encounter_cli.errors import Unavailable
+
+    real_commit = SessionTransaction.commit
+
+    def failing_commit(self, *args, **kwargs):
+        if self.nested:  # the batch's savepoint: as usual
+            return real_commit(self, *args, **kwargs)
+        raise OperationalError("COMMIT", {}, Exception("disk I/O error"))
+
+    monkeypatch.setattr(SessionTransaction, "commit", failing_commit)
+    report = imports.ImportReport()
+    with pytest.raises(Unavailable):
+        imports.run_import(database, patients(), iter(records(patient(1), patient(2))), report)
+    assert (report.valid, report.written) == (2, 0)
