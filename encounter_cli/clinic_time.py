@@ -149,9 +149,8 @@ def _offset(moment: datetime) -> str:
     return moment.isoformat(timespec="minutes")[16:]  # "+01:00" after "YYYY-MM-DDTHH:MM"
 
 
-def parse_day(text: str, zone: ZoneInfo, field: str = "date") -> tuple[datetime, datetime]:
-    """A clinic calendar day (YYYY-MM-DD, today, tomorrow) as a UTC [start, end) pair."""
-    day = clinic_day(text, zone, field)
+def day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """A clinic calendar day as a UTC [start, end) pair: 23 or 25 hours long on a daylight-saving change."""
     return day_start(day, zone), day_start(day + timedelta(days=1), zone)
 
 

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from encounter_cli.clinic_time import day_start, now_utc
+from encounter_cli.clinic_time import day_bounds, day_start, now_utc
 from encounter_cli.domain import AppointmentStatus
 from encounter_cli.models import AppointmentColumns, models_of
 from encounter_cli.services import rules
@@ -53,7 +53,7 @@ def appointment_filter(
     """
     rules.ensure_range(start_from, start_before, zone)
     if day is not None:
-        first, after = day_start(day, zone), day_start(day + timedelta(days=1), zone)
+        first, after = day_bounds(day, zone)
         start_from, start_before = max(first, start_from or first), min(after, start_before or after)
     where = AppointmentFilter(start_from, start_before, doctor_id, patient_id, status)
     if where != AppointmentFilter():

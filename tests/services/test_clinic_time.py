@@ -8,8 +8,14 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from encounter_cli import clinic_time
-from encounter_cli.clinic_time import load_zone, parse_day, parse_when, show, show_short
+from encounter_cli.clinic_time import clinic_day, day_bounds, load_zone, parse_when, show, show_short
 from encounter_cli.errors import InvalidInput, Unavailable
+
+
+def parse_day(text, zone, field="date"):
+    """A typed day as the UTC bounds `appointment list --date` uses."""
+    return day_bounds(clinic_day(text, zone, field), zone)
+
 
 UTC = timezone.utc
 NEW_YORK = ZoneInfo("America/New_York")
@@ -145,7 +151,7 @@ def test_dst_gap_and_overlap_are_invalid_with_offset_hint(text, zone, problem):
     assert error.kind == "invalid"
 
 
-# --- parse_day ---------------------------------------------------------------------------------
+# --- clinic days ---------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
