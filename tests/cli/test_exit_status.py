@@ -1,4 +1,4 @@
-"""Every exit code of SPEC §4, and the machine-readable error line."""
+"""Every exit code (README: Exit codes), and the machine-readable error line."""
 
 from __future__ import annotations
 

@@ -42,7 +42,7 @@ ENCODE = {"csv": as_csv, "json": lambda rows: json.dumps(rows, ensure_ascii=Fals
 
 
 def report(result) -> dict:
-    """The `-o json` import report, the keys SPEC §5 names."""
+    """The `-o json` import report, the keys the README names."""
     body = json_out(result)
     return {key: body[key] for key in ("read", "written", "rejected")}
 

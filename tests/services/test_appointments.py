@@ -1,4 +1,4 @@
-"""Appointment services on SQLite and MySQL/MariaDB: book, get, list, cancel (SPEC §2, §3 rules 3-7)."""
+"""Appointment services on SQLite and MySQL/MariaDB: book, get, list, cancel; future starts, overlaps."""
 
 from __future__ import annotations
 
@@ -213,7 +213,7 @@ def test_cancelling_frees_the_slot(database, pair, book):
 
 
 def test_concurrent_overlapping_bookings_keep_one(database, pair):
-    """SPEC §3 rule 5 under concurrency: many writers, overlapping slots, one winner."""
+    """No overlapping bookings under concurrency: many writers, overlapping slots, one winner."""
     patient, doctor = pair
     workers = 8
 

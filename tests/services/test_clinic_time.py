@@ -1,4 +1,4 @@
-"""Clinic time: parsing input times and days in the clinic's zone (SPEC §2 times, §3 rule 8)."""
+"""Clinic time: input times and days in the clinic zone; naive times are clinic time, DST gaps refused."""
 
 from __future__ import annotations
 

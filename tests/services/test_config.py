@@ -1,4 +1,4 @@
-"""Settings precedence, config-file validation and password files (SPEC §6)."""
+"""Settings precedence, config-file validation and password files (README: Configuration)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Doctor services on SQLite and MySQL/MariaDB: add, get, list, (de)activate (SPEC §2, §3 rule 2)."""
+"""Doctor services on SQLite and MySQL/MariaDB: add, get, list, (de)activate: the active-doctor rule."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Patient services on SQLite and MySQL/MariaDB: add, get, update, list (SPEC §2, §3 rule 1)."""
+"""Patient services on SQLite and MySQL/MariaDB: add, get, update, list: the unique-email rule."""
 
 from __future__ import annotations
 
@@ -161,7 +161,7 @@ def test_add_rolls_back_completely_on_conflict(database):
 
 
 def test_concurrent_adds_of_one_email_store_it_once(database):
-    """SPEC §3 rule 1 under concurrency: one writer wins, every other one gets a Conflict on email.
+    """The unique-email rule under concurrency: one writer wins, every other one gets a Conflict on email.
 
     On MySQL the email check is not locked, so losers reach the UNIQUE index; several
     rounds make that race certain.
