@@ -170,8 +170,11 @@ def show_listing(listing, kind: Kind, fmt: OutputFormat, zone: tzinfo, limit: in
 
 
 def page_size(fmt: OutputFormat, limit: int | None) -> int | None:
-    """Rows to fetch: a table shows one page (so its total can be counted after); machine formats stream all."""
-    return limit or (DEFAULT_TABLE_ROWS if fmt == OutputFormat.table else None)
+    """Rows to fetch. A table shows one page and fetches one row more, which tells whether any were left out
+    (only then are they counted); machine formats stream every row unless --limit says otherwise."""
+    if fmt == OutputFormat.table:
+        return (limit or DEFAULT_TABLE_ROWS) + 1
+    return limit
 
 
 def record(obj: object, fields: tuple[str, ...]) -> dict:
@@ -202,9 +205,10 @@ def print_many(
     """A list of records. Tables stop at 100 rows unless `limit` is given, and say how many were left out."""
     if fmt == OutputFormat.table:
         page = limit or DEFAULT_TABLE_ROWS
-        shown = list(islice(items, page))
+        fetched = list(islice(items, page + 1))
+        shown = fetched[:page]
         _print_table(shown, columns, zone, title)
-        left_out = count_rest(len(shown)) if count_rest and len(shown) == page else 0
+        left_out = count_rest(len(shown)) if count_rest and len(fetched) > page else 0
         if left_out:
             note(f"{left_out} more not shown; use --limit and --offset to see them")
     elif fmt == OutputFormat.json:

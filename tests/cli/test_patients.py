@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import timezone
 
 import pytest
 
@@ -169,3 +170,24 @@ def test_rich_markup_in_stored_text_prints_as_typed(cli, name):
     cli("patient", "add", "--first-name", name, "--last-name", "X", "--email", "m@example.org")
     assert name in cli("patient", "show", "1").stdout
     assert name in cli("patient", "list").stdout
+
+
+@pytest.mark.parametrize(("patients", "counted"), [(3, False), (4, True)])
+def test_a_table_counts_the_rows_left_out_only_when_there_are_some(database, capsys, patients, counted):
+    """A page fetches one row more than it shows: a full page with nothing after it costs no count query."""
+    from sqlalchemy import event
+
+    from encounter_cli import schemas, services
+    from encounter_cli.cli import output
+    from encounter_cli.cli.options import OutputFormat
+
+    for n in range(patients):
+        data = schemas.parse(schemas.PatientCreate, {"first_name": "A", "last_name": "B", "email": f"p{n}@x.org"})
+        database.run(lambda session, data=data: services.add_patient(session, data))
+    statements: list[str] = []
+    event.listen(database.engine, "before_cursor_execute", lambda *args: statements.append(args[2].lower()))
+    with database.session() as session:
+        listing = services.list_patients(session, limit=output.page_size(OutputFormat.table, 3))
+        output.show_listing(listing, output.PATIENT, OutputFormat.table, timezone.utc, 3)
+    assert any("count(" in statement for statement in statements) is counted
+    assert ("1 more not shown" in capsys.readouterr().err) is counted
