@@ -39,7 +39,7 @@ MYSQL_LOCK_WAIT_S = 10  # a booking waits this long for a doctor's row before th
 # first row: a lock wait (MYSQL_LOCK_WAIT_S), a sort before an export streams. Far above both, far below forever.
 MYSQL_IO_TIMEOUT_S = 60
 MYSQL_TRANSIENT = {1205: "lock wait timeout", 1213: "deadlock"}
-MYSQL_CONNECTION_LOST = {2006, 2013}  # "gone away", "lost connection": with "timed out", a timeout above expired
+MYSQL_CONNECTION_LOST = {2006, 2013}  # "gone away", "lost connection": caused by a socket timeout, one above expired
 MYSQL_MISSING_TABLE = 1146
 FROM_OTHER_FILES = {"read_default_file", "read_default_group"}  # option files of the mysql client
 PASSWORD_OPTIONS = {"password", "passwd"}  # PyMySQL takes the password from the URL's query too

@@ -17,7 +17,7 @@ from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, ValidationInfo
 
 from encounter_cli.clinic_time import OUTSIDE_YEARS, WHOLE_MINUTE, outside_supported_years, parse_date
-from encounter_cli.domain import MAX_DURATION, MAX_ID, MIN_DURATION
+from encounter_cli.domain import CONTROL_CODES, LINE_BREAKS_AND_TABS, MAX_DURATION, MAX_ID, MIN_DURATION
 from encounter_cli.errors import InvalidInput
 
 NOT_A_DATE = "is not a date (YYYY-MM-DD)"
@@ -26,9 +26,10 @@ PHONE_PATTERN = re.compile(r"[0-9 +\-()]{7,20}")
 ASCII_DOT_ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
 # Control characters (Unicode category Cc) and line/paragraph separators break tables and CSV;
 # bidirectional overrides can make a name display as another one. Free text may hold line breaks and tabs.
-_CONTROLS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
-CONTROL_CHARACTERS = re.compile(f"[{_CONTROLS}\t\n\r]")
-CONTROLS_IN_TEXT = re.compile(f"[{_CONTROLS}]")
+CONTROL_CHARACTERS = re.compile("[" + "".join(re.escape(chr(code)) for code in CONTROL_CODES) + "]")
+CONTROLS_IN_TEXT = re.compile(
+    "[" + "".join(re.escape(chr(code)) for code in CONTROL_CODES if chr(code) not in LINE_BREAKS_AND_TABS) + "]"
+)
 # A name needs one character that shows: not a space, format character (U+200B, U+FEFF, U+00AD),
 # lone combining mark, unassigned or private code point, nor a letter or symbol that draws as blank.
 INVISIBLE_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zs", "Zl", "Zp", "Mn", "Me"}

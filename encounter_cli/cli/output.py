@@ -25,6 +25,7 @@ import typer
 from encounter_cli.cli.options import OutputFormat
 from encounter_cli.clinic_time import show, show_short
 from encounter_cli.csv_cells import escape_ambiguous, escape_formula
+from encounter_cli.domain import CONTROL_CODES
 from encounter_cli.errors import Unavailable
 
 DEFAULT_TABLE_ROWS = 100
@@ -32,9 +33,8 @@ PIPED_TABLE_WIDTH = 160
 SAVED_META_KEY = "encounter.saved"
 UTC = timezone.utc  # reports hold no times; formats still take a zone
 
-# C0, DEL and C1 controls, line/paragraph separators and bidirectional overrides, as Python escapes.
-_HIDDEN = [*range(0x20), 0x7F, *range(0x80, 0xA0), 0x2028, 0x2029, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
-MESSAGE_ESCAPES = {code: chr(code).encode("unicode_escape").decode("ascii") for code in _HIDDEN}
+# The characters input refuses (domain.CONTROL_CODES), shown as Python escapes.
+MESSAGE_ESCAPES = {code: chr(code).encode("unicode_escape").decode("ascii") for code in CONTROL_CODES}
 CELL_ESCAPES = {code: text for code, text in MESSAGE_ESCAPES.items() if chr(code) not in "\n\t"}
 
 
