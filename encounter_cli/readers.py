@@ -55,7 +55,7 @@ def read_records(
     """Records of `stream`; a CSV header is passed to `check_header` before any record is read."""
     if fmt == "csv":
         return _read_csv(stream, check_header)
-    return _read_json_array(stream) if fmt == "json" else _read_ndjson(stream)
+    return JsonArrayReader(stream).records() if fmt == "json" else _read_ndjson(stream)
 
 
 def _read_csv(stream: BinaryIO, check_header: Callable[[list[str]], None]) -> Iterator[tuple[int, Record]]:
@@ -122,10 +122,6 @@ def _object(text: str) -> Record:
     if not isinstance(value, dict):
         return BadRecord(f"is not a JSON object but {type(value).__name__}")
     return value
-
-
-def _read_json_array(stream: BinaryIO) -> Iterator[tuple[int, Record]]:
-    return JsonArrayReader(stream).records()
 
 
 class JsonArrayReader:

@@ -24,8 +24,7 @@ NOT_A_DATE = "is not a date (YYYY-MM-DD)"
 PHONE_PATTERN = re.compile(r"[0-9 +\-()]{7,20}")
 # RFC 5322 dot-atom with ASCII atext: what email-validator accepts unquoted and leaves unchanged.
 ASCII_DOT_ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
-# Control characters (Unicode category Cc) and line/paragraph separators break tables and CSV;
-# bidirectional overrides can make a name display as another one. Free text may hold line breaks and tabs.
+# domain.CONTROL_CODES as one character class each: names hold none, free text keeps its line breaks and tabs.
 CONTROL_CHARACTERS = re.compile("[" + "".join(re.escape(chr(code)) for code in CONTROL_CODES) + "]")
 CONTROLS_IN_TEXT = re.compile(
     "[" + "".join(re.escape(chr(code)) for code in CONTROL_CODES if chr(code) not in LINE_BREAKS_AND_TABS) + "]"
