@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import os
 import random
+import signal
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -69,15 +71,20 @@ class Database:
         """One transaction: committed if the block ends normally, else rolled back.
 
         On SQLite it waits for a lock until `deadline` (a `time.monotonic()` value), at most SQLITE_BUSY_TIMEOUT_S.
+        Ctrl-C is held during the commit and the session's `after_commit` listeners, so a caller that counts
+        what it committed there never loses the count to an interrupt.
         """
         self._ensure_sqlite_tables()
         bind = self.engine.execution_options(encounter_write=write, encounter_wait_s=_lock_wait(deadline))
         session = self._sessions(bind=bind)
         try:
-            with translate_errors(self.display_url), session.begin():
+            with translate_errors(self.display_url):
+                session.begin()
                 yield session
+                with interrupts_held():
+                    session.commit()
         finally:
-            session.close()
+            session.close()  # rolls back whatever was not committed
 
     def run(self, work: Callable[[Session], T], write: bool = True) -> T:
         """Run `work` in one transaction, retrying transient lock failures (on SQLite within SQLITE_TOTAL_WAIT_S)."""
@@ -159,6 +166,26 @@ def redacted(url: URL) -> str:
 
 def _is_secret(option: str) -> bool:
     return any(marker in option.lower() for marker in SECRET_OPTION_MARKERS)
+
+
+@contextmanager
+def interrupts_held() -> Iterator[None]:
+    """Hold Ctrl-C until the block has run to its end, then raise it.
+
+    Only in the main thread with Python's own handler in place: a server installs its own.
+    """
+    in_charge = threading.current_thread() is threading.main_thread()
+    if not in_charge or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        yield
+        return
+    caught: list[int] = []
+    signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    if caught:
+        raise KeyboardInterrupt
 
 
 def resolve_url(settings: Settings) -> URL:

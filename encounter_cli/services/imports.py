@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
-from sqlalchemy import Dialect, insert, inspect, literal, select
+from sqlalchemy import Dialect, event, insert, inspect, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeEngine, UserDefinedType
@@ -532,14 +532,14 @@ def _import_batch_by_batch(
 ) -> None:
     """--skip-invalid: each batch is its own transaction; a retry after a deadlock starts from a clean slate."""
 
-    def fresh_batch(session: Session, batch: list[tuple[int, Record]]) -> BatchResult:
+    def fresh_batch(session: Session, batch: list[tuple[int, Record]]) -> None:
         importer.reset()
-        return import_batch(session, importer, batch)
+        result = import_batch(session, importer, batch)
+        # Counted as part of the commit (Ctrl-C waits for both), so the report never misses a stored batch.
+        event.listen(session, "after_commit", lambda _: _count_committed(report, importer, result))
 
     for batch in batches:
-        result = database.run(partial(fresh_batch, batch=batch))
-        _merge(report, importer, result, committed=True)
-        report.committed_through_line = result.last_line
+        database.run(partial(fresh_batch, batch=batch))
         progress(report)
 
 
@@ -551,17 +551,20 @@ def _import_all_or_nothing(
     progress: Callable[[ImportReport], None],
 ) -> None:
     """One transaction for the whole input, rolled back for a dry run or if any row was rejected."""
-    keep = False
     with database.session(write=True) as session:
         for batch in batches:
             result = import_batch(session, importer, batch, write=not importer.dry_run)
             _merge(report, importer, result, committed=False)
             progress(report)
-        keep = not importer.dry_run and not report.rejected
-        if not keep:
+        if importer.dry_run or report.rejected:
             session.rollback()
-    if keep:  # only now is the commit done: a failed one is reported as nothing written
-        report.written = report.valid
+        else:  # counted as part of the commit (Ctrl-C waits for both); a failed commit has written nothing
+            event.listen(session, "after_commit", lambda _: setattr(report, "written", report.valid))
+
+
+def _count_committed(report: ImportReport, importer: EntityImport[Any], result: BatchResult) -> None:
+    _merge(report, importer, result, committed=True)
+    report.committed_through_line = result.last_line
 
 
 def _merge(report: ImportReport, importer: EntityImport[Any], result: BatchResult, committed: bool) -> None:

@@ -141,3 +141,25 @@ def test_rows_are_counted_as_written_only_once_the_commit_is_done(database, monk
     with pytest.raises(Unavailable):
         imports.run_import(database, patients(), iter(records(patient(1), patient(2))), report)
     assert (report.valid, report.written) == (2, 0)
+
+
+@pytest.mark.parametrize("mode", [{}, {"skip_invalid": True}])
+def test_ctrl_c_during_the_commit_waits_for_it_and_for_the_count(database, mode):
+    """The report and the database agree however late the interrupt lands: a script learns how far it got."""
+    import os
+    import signal
+
+    from sqlalchemy import event
+
+    def interrupt(connection):
+        os.kill(os.getpid(), signal.SIGINT)
+
+    event.listen(database.engine, "commit", interrupt)  # just before the database commits
+    report = imports.ImportReport()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            imports.run_import(database, patients(), iter(records(patient(1), patient(2))), report, **mode)
+    finally:
+        event.remove(database.engine, "commit", interrupt)
+    assert len(stored_emails(database)) == 2
+    assert report.written == 2
