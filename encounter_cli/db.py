@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import signal
 import threading
 import time
@@ -31,6 +32,7 @@ from encounter_cli.errors import DatabaseBusy, Unavailable
 from encounter_cli.models import Models, models_for
 
 T = TypeVar("T")
+URL_SCHEME = re.compile(r"[A-Za-z][\w+.-]*:")  # "mysql:..." is a mistyped URL, not a file to create
 
 WRITE_ATTEMPTS = 5
 SQLITE_BUSY_TIMEOUT_S = 30  # longest one transaction waits for SQLite's write lock
@@ -58,6 +60,8 @@ class Database:
         self.url = resolve_url(settings)
         self.models: Models = models_for(settings.table_prefix, self.url.get_backend_name())
         self.display_url = redacted(self.url)
+        # A new file's owner is told: a mistyped path would otherwise start an empty clinic unnoticed.
+        self.created_file = self.is_sqlite and _create_private_file(Path(str(self.url.database)))
         self.engine = _make_engine(self.url)
         self._sessions = sessionmaker(expire_on_commit=False, info={"models": self.models})
         self._tables_ready = not self.is_sqlite  # server databases are never altered implicitly
@@ -199,6 +203,8 @@ def resolve_url(settings: Settings) -> URL:
 
 
 def _parse_url(text: str) -> URL:
+    if "://" not in text and not URL_SCHEME.match(text):  # a plain file path: SQLite
+        return URL.create("sqlite", database=os.path.abspath(os.path.expanduser(text)))
     try:
         url = make_url(text)
     except (ArgumentError, ValueError):  # the message would repeat the URL, password and all
@@ -306,7 +312,6 @@ def _driver_objection(dialect: Dialect, url: URL, connect_args: dict[str, object
 
 
 def _sqlite_engine(url: URL) -> Engine:
-    _create_private_file(Path(str(url.database)))  # never empty: resolve_url refused that
     engine = create_engine(url, hide_parameters=True, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
 
     @event.listens_for(engine, "connect")
@@ -335,17 +340,18 @@ def _unicode_lower(value: object) -> object:
     return value.lower() if isinstance(value, str) else value
 
 
-def _create_private_file(path: Path) -> None:
-    """Create a new SQLite file readable by its owner only (it holds patient data)."""
+def _create_private_file(path: Path) -> bool:
+    """Create a new SQLite file readable by its owner only (it holds patient data). True if it was new."""
     if path.exists():
-        return
+        return False
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
     except FileExistsError:
-        pass  # another process created it first; same outcome
+        return False  # another process created it first
     except OSError as exc:
         raise Unavailable(f"cannot create database file {path}: {exc.strerror}") from None
+    return True
 
 
 @contextmanager

@@ -38,6 +38,10 @@ class AppState:
 
             self.zone()  # a bad time zone must stop a command before it writes, not after
             self._database = Database(self.settings())
+            if self._database.created_file:
+                from encounter_cli.cli.output import note
+
+                note(f"created a new SQLite database: {self._database.url.database}")
         return self._database
 
     def zone(self) -> ZoneInfo:

@@ -205,7 +205,7 @@ def test_a_full_disk_after_a_write_exits_6_and_says_the_change_was_saved(run_cli
     add = ("patient", "add", "--first-name", "Ada", "--last-name", "L", "--email", "ada@example.org", "-o", "json")
     result = run_into_full_disk(tmp_path, url, *add)
     assert result.returncode == 6, result.stderr
-    assert result.stderr.splitlines()[0] == "error: cannot write the output: No space left on device"
+    assert result.stderr.splitlines()[1] == "error: cannot write the output: No space left on device"
     assert "the change itself was saved (patient 1 added)" in result.stderr
     assert "Traceback" not in result.stderr and "Exception ignored" not in result.stderr
     assert json.loads(result.stderr.splitlines()[-1])["error"]["type"] == "unavailable"

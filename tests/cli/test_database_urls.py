@@ -122,6 +122,23 @@ def test_sqlite_url_options_are_refused(run_cli, tmp_path, query):
     assert not path.exists()
 
 
+def test_a_plain_file_path_is_a_sqlite_database_announced_when_new(run_cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    first = run_cli("--db", "clinic.db", *ADD_PATIENT)
+    assert first.stderr.startswith(f"created a new SQLite database: {tmp_path / 'clinic.db'}\n")
+    again = run_cli("--db", str(tmp_path / "clinic.db"), "patient", "list", "-o", "json")
+    assert [p["email"] for p in json_out(again)] == ["a@example.org"]  # the same file, by either path
+    assert "created" not in again.stderr
+
+
+@pytest.mark.parametrize("text", ["mysql:/clinic", "sqlite:clinic.db"])
+def test_a_mistyped_url_is_refused_not_taken_for_a_file_name(run_cli, tmp_path, monkeypatch, text):
+    monkeypatch.chdir(tmp_path)
+    result = run_cli("--db", text, "patient", "list", expect=6)
+    assert "database URL is not valid" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
 # --- bad MySQL URL options ------------------------------------------------------------------------
 
 

@@ -60,7 +60,7 @@ def test_usage_errors_are_2(run_cli):
 def test_unavailable_is_6(run_cli, tmp_path):
     error = error_json(run_cli("--db", "postgresql://u@h/db", "patient", "list", "-o", "json", expect=6))
     assert error["type"] == "unavailable"
-    run_cli("--db", "not a url", "patient", "list", expect=6)
+    run_cli("--db", "mysql:/not-a-url", "patient", "list", expect=6)
     run_cli("--db", f"sqlite:///{tmp_path}/missing-dir-is-a-file/x.db", "patient", "list", expect=0)
 
 

@@ -272,7 +272,7 @@ def test_plain_mysql_urls_use_pymysql(given, driver):
     assert resolve_url(Settings(given, None, "", "UTC", None)).drivername == driver
 
 
-@pytest.mark.parametrize("url", ["postgresql://u@h/db", "not a url", "oracle://u:p@h/db"])
+@pytest.mark.parametrize("url", ["postgresql://u@h/db", "mysql:/not-a-url", "mysql://u@h:port/db", "oracle://u:p@h/db"])
 def test_unsupported_or_malformed_urls_are_unavailable(url):
     with pytest.raises(Unavailable) as caught:
         resolve_url(Settings(url, None, "", "UTC", None))
