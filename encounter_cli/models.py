@@ -13,7 +13,7 @@ from datetime import date, datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, MetaData, String
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, MetaData, String, inspect
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, declared_attr, mapped_column
 
 from encounter_cli.db_types import ExactString, UTCDateTime
@@ -126,3 +126,14 @@ def models_for(prefix: str = "", dialect: str = "sqlite") -> Models:
 def models_of(session: Session) -> Models:
     """The model set bound to this session by `encounter_cli.db.Database`."""
     return session.info["models"]
+
+
+@cache
+def fields_of(model: type) -> tuple[str, ...]:
+    """A mapped class's fields, as machine output lists them: the primary key, foreign keys, then the rest."""
+
+    def rank(attribute) -> int:
+        column = attribute.columns[0]
+        return 0 if column.primary_key else 1 if column.foreign_keys else 2
+
+    return tuple(attribute.key for attribute in sorted(inspect(model).column_attrs, key=rank))

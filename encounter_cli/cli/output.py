@@ -10,25 +10,26 @@ such (exit 6) rather than as a bug.
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timezone, tzinfo
-from functools import cache
 from itertools import islice
-from typing import IO, Any, cast
+from typing import IO, TYPE_CHECKING, Any, cast
 
 import typer
 
 from encounter_cli.cli.options import OutputFormat
-from encounter_cli.clinic_time import show, show_short
-from encounter_cli.csv_cells import escape_ambiguous, escape_formula
+from encounter_cli.clinic_time import show_short
 from encounter_cli.domain import CONTROL_CODES
 from encounter_cli.errors import Unavailable
 
+if TYPE_CHECKING:
+    from encounter_cli.services.common import StoredColumn
+
 DEFAULT_TABLE_ROWS = 100
+WRITE_BATCH = 1000  # machine-format lines per write
 PIPED_TABLE_WIDTH = 160
 SAVED_META_KEY = "encounter.saved"
 UTC = timezone.utc  # reports hold no times; formats still take a zone
@@ -133,29 +134,20 @@ DOCTOR = Kind("Doctor", ("id", "full_name", "specialization", "is_active"))
 APPOINTMENT = Kind("Appointment", ("id", "start_time", "end_time", "doctor_id", "patient_id", "status", "reason"))
 
 
-@cache
-def fields_of(model: Any) -> tuple[str, ...]:
-    """A mapped class's fields: the primary key, then foreign keys, then the other columns as declared.
-
-    Read from the model (lazily: SQLAlchemy is imported only by commands that have records).
-    """
-    from sqlalchemy import inspect
-
-    def rank(attribute) -> int:
-        column = attribute.columns[0]
-        return 0 if column.primary_key else 1 if column.foreign_keys else 2
-
-    return tuple(attribute.key for attribute in sorted(inspect(model).column_attrs, key=rank))
-
-
 def show_record(obj, kind: Kind, fmt: OutputFormat, zone: tzinfo) -> None:
+    from encounter_cli.models import fields_of
+
     print_one(record(obj, fields_of(obj.__class__)), fmt, zone, f"{kind.name} {obj.id}")
 
 
 def show_listing(listing, kind: Kind, fmt: OutputFormat, zone: tzinfo, limit: int | None) -> None:
-    """A service `Listing`: streamed in machine formats, one page with a count of the rest in a table."""
-    from encounter_cli.models import models_of
+    """A service `Listing`: one page with a count of the rest in a table; machine formats stream stored rows."""
+    from encounter_cli.models import fields_of, models_of
 
+    if fmt != OutputFormat.table:
+        columns, rows = listing.stored_rows()
+        _print_lines(columns, rows, fmt, zone)
+        return
     fields = fields_of(getattr(models_of(listing.session), kind.name))
     print_many(
         (record(obj, fields) for obj in listing),
@@ -211,17 +203,11 @@ def print_many(
         left_out = count_rest(len(shown)) if count_rest and len(fetched) > page else 0
         if left_out:
             note(f"{left_out} more not shown; use --limit and --offset to see them")
-    elif fmt == OutputFormat.json:
-        _stream_json_array(items, zone)
-    elif fmt == OutputFormat.ndjson:
-        for item in items:
-            STDOUT.write(json.dumps(_machine(item, zone), ensure_ascii=False) + "\n")
     else:
-        escape = escape_formula if fmt == OutputFormat.csv_safe else escape_ambiguous
-        writer = csv.writer(STDOUT, lineterminator="\n")
-        writer.writerow(fields)
-        for item in items:
-            writer.writerow(_csv_value(value, escape) for value in _machine(item, zone).values())
+        from encounter_cli.services.common import StoredColumn
+
+        rows = (tuple(item[name] for name in fields) for item in items)
+        _print_lines([StoredColumn(name) for name in fields], rows, fmt, zone)
 
 
 # --- reports that are not stored records: db info, db check, import -----------------------------
@@ -269,34 +255,29 @@ def show_import_report(report: dict[str, Any], fmt: OutputFormat) -> None:
 # --- value conversion and tables ---------------------------------------------------------------
 
 
-def _stream_json_array(items: Iterable[dict], zone: tzinfo) -> None:
-    separator = "[\n"
-    for item in items:
-        STDOUT.write(separator + "  " + json.dumps(_machine(item, zone), ensure_ascii=False))
-        separator = ",\n"
-    STDOUT.write("[]\n" if separator == "[\n" else "\n]\n")
+def _print_lines(columns: list[StoredColumn], rows: Iterator[Sequence[Any]], fmt: OutputFormat, zone: tzinfo) -> None:
+    """Rows in a machine format, a batch of lines per write: csv (a header, then rows), ndjson, or a json array."""
+    from encounter_cli import export
+
+    lines_of = export.line_maker(columns, "json" if fmt == OutputFormat.ndjson else fmt.value, zone)
+    batches = (list(lines_of(batch)) for batch in iter(lambda: list(islice(rows, WRITE_BATCH)), []))
+    if fmt == OutputFormat.json:
+        opening = "[\n  "  # one object per line, as people read it too
+        for batch in batches:
+            STDOUT.write(opening + ",\n  ".join(batch))
+            opening = ",\n  "
+        STDOUT.write("[]\n" if opening == "[\n  " else "\n]\n")
+        return
+    if fmt.is_csv:
+        STDOUT.write(export.csv_header(columns) + "\n")
+    for batch in batches:
+        STDOUT.write("\n".join(batch) + "\n")
 
 
 def _machine(item: dict, zone: tzinfo) -> dict:
-    return {key: _machine_value(value, zone) for key, value in item.items()}
+    from encounter_cli.export import machine_value
 
-
-def _machine_value(value: object, zone: tzinfo) -> object:
-    if isinstance(value, datetime):
-        return show(value, zone)
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
-def _csv_value(value: object, escape: Callable[[str], str]) -> object:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return escape(value)
-    return value
+    return {key: machine_value(value, zone) for key, value in item.items()}
 
 
 def _table_value(value: object, zone: tzinfo) -> str:

@@ -1,0 +1,114 @@
+"""Machine-format lines (json, csv) of stored rows, fast enough for a decade of history.
+
+A line is built by one formatter per column, made once per command. A
+column's text is computed once per distinct value and kept in a bounded
+cache, so a time is converted to the clinic's zone once, not once per row (an
+export in start order meets each start time many times in a row), and
+values that repeat (statuses, reasons, doctor ids) cost a dictionary look-up.
+
+The text equals what `json.dumps` and `csv.writer` (with CRLF line ends, so
+a lone CR is quoted) make of the same values; tests/services/test_export.py
+holds it to that.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator, Sequence
+from datetime import date, datetime, tzinfo
+from json.encoder import encode_basestring
+from typing import Any
+
+from encounter_cli.csv_cells import escape_ambiguous, escape_formula
+from encounter_cli.services.common import StoredColumn
+
+CACHE_LIMIT = 10_000  # distinct values kept per column: memory stays flat on unique ones (ids, emails)
+# A cell with one of these is quoted (RFC 4180). csv.writer with "\n" line ends would leave a lone "\r" bare,
+# and no CSV reader reads that back.
+CSV_QUOTED = re.compile(r'[,"\r\n]')
+
+Lines = Callable[[Sequence[Sequence[Any]]], Iterator[str]]
+
+
+def line_maker(columns: Sequence[StoredColumn], fmt: str, zone: tzinfo) -> Lines:
+    """A function from a batch of rows (values in `columns` order) to their lines, without newlines.
+
+    `fmt`: "json" (an object per row, as in ndjson), "csv", or "csv-safe" (no cell can start a formula).
+    """
+    if fmt == "json":
+        texts = [_json_member(column, zone) for column in columns]
+        return lambda rows: map("{{{}}}".format, _joined(texts, rows, ", "))
+    escape = escape_formula if fmt == "csv-safe" else escape_ambiguous
+    texts = [_column_texts(column, lambda value: csv_text(value, zone, escape), "", "{}") for column in columns]
+    return lambda rows: _joined(texts, rows, ",")
+
+
+def _joined(texts: list[Callable[[Any], str]], rows: Sequence[Sequence[Any]], separator: str) -> Iterator[str]:
+    """Each row's texts joined. Column by column, so every look-up and join runs in C; only new values reach
+    Python (`_Texts.__missing__`)."""
+    columns = zip(*rows, strict=True)  # an empty batch has no columns at all
+    by_column = [map(text, values) for text, values in zip(texts, columns, strict=bool(rows))]
+    return map(separator.join, zip(*by_column, strict=True))
+
+
+def _json_member(column: StoredColumn, zone: tzinfo) -> Callable[[Any], str]:
+    """The text of one member of a row's object, key included: `"id": 7`."""
+    key = json.dumps(column.name) + ": "
+    return _column_texts(column, lambda value: key + json_text(value, zone), key + "null", key + "{}")
+
+
+def csv_header(columns: Sequence[StoredColumn]) -> str:
+    return ",".join(_csv_quoted(column.name) for column in columns)
+
+
+def machine_value(value: object, zone: tzinfo) -> object:
+    """The JSON value of a stored value: times in the clinic's zone with their offset, dates in ISO form."""
+    if isinstance(value, datetime):
+        return value.astimezone(zone).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def json_text(value: object, zone: tzinfo) -> str:
+    shown = machine_value(value, zone)
+    return encode_basestring(shown) if isinstance(shown, str) else json.dumps(shown, ensure_ascii=False)
+
+
+def csv_text(value: object, zone: tzinfo, escape: Callable[[str], str]) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    shown = machine_value(value, zone)
+    return _csv_quoted(escape(shown)) if isinstance(shown, str) else str(shown)
+
+
+def _csv_quoted(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"' if CSV_QUOTED.search(text) else text
+
+
+def _column_texts(
+    column: StoredColumn, to_text: Callable[[Any], str], null_text: str, int_template: str
+) -> Callable[[Any], str]:
+    if column.never_null_int:
+        return int_template.format  # ids: unique values would only churn a cache
+    load = column.load
+    return _Texts(to_text if load is None else lambda raw: to_text(load(raw)), null_text).__getitem__
+
+
+class _Texts(dict[Any, str]):
+    """Text per driver value, made on first sight (`__missing__`); a known value is a look-up in C."""
+
+    def __init__(self, to_text: Callable[[Any], str], null_text: str) -> None:
+        super().__init__({None: null_text})
+        self.to_text = to_text
+        self.null_text = null_text
+
+    def __missing__(self, value: Any) -> str:
+        if len(self) >= CACHE_LIMIT:
+            self.clear()
+            self[None] = self.null_text
+        text = self[value] = self.to_text(value)
+        return text

@@ -1,0 +1,81 @@
+"""Export lines are what json.dumps and csv.writer make of the same values, whatever the values."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from encounter_cli import export
+from encounter_cli.csv_cells import escape_ambiguous, escape_formula
+from encounter_cli.services.common import StoredColumn
+
+ZONE = ZoneInfo("Europe/Berlin")
+COLUMNS = [StoredColumn(name) for name in ("id", "text", "flag", "moment", "day")]
+values = st.tuples(
+    st.integers(-(2**63), 2**63) | st.none(),
+    st.text() | st.sampled_from(["'=1+2", "a,b", 'say "hi"', "two\nlines", "cr\r", "+44 20", ""]) | st.none(),
+    st.booleans() | st.none(),
+    st.datetimes(timezones=st.just(timezone.utc), min_value=datetime(2, 1, 1), max_value=datetime(9997, 1, 1))
+    | st.none(),
+    st.dates() | st.none(),
+)
+
+
+def as_python(row: tuple) -> list:
+    number, text, flag, moment, day = row
+    return [number, text, flag, moment.astimezone(ZONE).isoformat() if moment else None, day and day.isoformat()]
+
+
+def csv_writer_line(row: tuple, escape) -> str:
+    buffer = io.StringIO()
+    cells = ["" if v is None else ("true" if v else "false") if isinstance(v, bool) else v for v in as_python(row)]
+    # With "\r\n" line ends csv.writer quotes a lone "\r" too (with "\n" it would not, and no reader reads it back).
+    csv.writer(buffer, lineterminator="\r\n").writerow([escape(c) if isinstance(c, str) else c for c in cells])
+    return buffer.getvalue().removesuffix("\r\n")
+
+
+@settings(max_examples=300)
+@given(st.lists(values, min_size=1, max_size=20))
+def test_json_lines_are_what_json_dumps_makes(rows):
+    lines = list(export.line_maker(COLUMNS, "json", ZONE)(rows))
+    names = [column.name for column in COLUMNS]
+    assert lines == [json.dumps(dict(zip(names, as_python(row), strict=True)), ensure_ascii=False) for row in rows]
+
+
+@settings(max_examples=300)
+@given(st.lists(values, min_size=1, max_size=20), st.sampled_from(["csv", "csv-safe"]))
+def test_csv_lines_are_what_csv_writer_makes(rows, fmt):
+    escape = escape_formula if fmt == "csv-safe" else escape_ambiguous
+    lines = list(export.line_maker(COLUMNS, fmt, ZONE)(rows))
+    assert lines == [csv_writer_line(row, escape) for row in rows]
+    parsed = list(csv.reader(io.StringIO("\n".join(lines) + "\n")))
+    assert len(parsed) == len(rows)  # quoted newlines stay inside their cell
+
+
+def test_a_column_with_more_distinct_values_than_the_cache_holds_stays_right():
+    column = [StoredColumn("moment", load=lambda raw: datetime.fromisoformat(raw).replace(tzinfo=timezone.utc))]
+    rows = [(f"2030-03-31 {hour:02}:{minute:02}:00",) for _ in range(2) for hour in range(24) for minute in range(60)]
+    rows *= export.CACHE_LIMIT // len(rows) + 2
+    lines = list(export.line_maker(column, "csv", ZONE)(rows))
+    assert lines[60] == "2030-03-31T03:00:00+02:00"  # 01:00 UTC, the first hour of summer time
+    assert lines[59] == "2030-03-31T01:59:00+01:00"
+    expected = [
+        datetime.fromisoformat(raw).replace(tzinfo=timezone.utc).astimezone(ZONE).isoformat() for (raw,) in rows
+    ]
+    assert lines == expected
+
+
+def test_an_empty_batch_has_no_lines():
+    assert list(export.line_maker(COLUMNS, "json", ZONE)([])) == []
+
+
+def test_never_null_integers_print_as_numbers():
+    column = [StoredColumn("id", never_null_int=True)]
+    assert list(export.line_maker(column, "json", ZONE)([(7,), (12,)])) == ['{"id": 7}', '{"id": 12}']
+    assert list(export.line_maker(column, "csv", ZONE)([(7,)])) == ["7"]
