@@ -23,10 +23,11 @@ Unlike the single-record services, `run_import` opens its own transactions
 from __future__ import annotations
 
 import sqlite3
+from array import array
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from functools import cached_property, partial
 from itertools import groupby, islice
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
@@ -51,6 +52,8 @@ if TYPE_CHECKING:
     from encounter_cli.db import Database
 
 BATCH_ROWS = 5000
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+MICROSECOND = timedelta(microseconds=1)
 INSERT_ATTEMPTS = 3
 EXIT_ORDER = (InvalidInput.kind, NotFound.kind, Conflict.kind)  # the first kind present decides the exit code
 
@@ -283,24 +286,43 @@ class DoctorImport(EntityImport[DoctorColumns]):
         return models.Doctor
 
 
-@dataclass
 class Bookings:
-    """One doctor's booked intervals, sorted and disjoint, each held by a stored appointment (id) or a line."""
+    """One doctor's booked intervals, sorted and disjoint, in compact arrays (an import of millions of rows
+    keeps them all): times as microseconds since the epoch, and who holds each, an appointment id (> 0) or
+    an input line (stored as -line)."""
 
-    starts: list[datetime] = field(default_factory=list)
-    ends: list[datetime] = field(default_factory=list)
-    holders: list[tuple[int | None, int | None]] = field(default_factory=list)  # (appointment id, input line)
+    def __init__(self) -> None:
+        self.starts = array("q")
+        self.ends = array("q")
+        self.holders = array("q")
 
     def clash(self, start: datetime, end: datetime) -> int | None:
         """Index of the interval overlapping [start, end), if any: only the one before `end` can."""
-        slot = bisect_left(self.starts, end)
-        return slot - 1 if slot and self.ends[slot - 1] > start else None
+        slot = bisect_left(self.starts, _micros(end))
+        return slot - 1 if slot and self.ends[slot - 1] > _micros(start) else None
 
-    def add(self, start: datetime, end: datetime, holder: tuple[int | None, int | None]) -> None:
-        slot = bisect_left(self.starts, end)
-        self.starts.insert(slot, start)
-        self.ends.insert(slot, end)
-        self.holders.insert(slot, holder)
+    def add(self, start: datetime, end: datetime, *, appointment_id: int = 0, line: int = 0) -> None:
+        """Add an interval that clashes with none (the caller checked), at its place in time order."""
+        slot = bisect_left(self.starts, _micros(end))
+        self.starts.insert(slot, _micros(start))
+        self.ends.insert(slot, _micros(end))
+        self.holders.insert(slot, appointment_id or -line)
+
+    def holder(self, index: int) -> dict[str, int | None]:
+        """Who holds the interval at `index`, as `rules.slot_taken` names it."""
+        held_by = self.holders[index]
+        return {"appointment_id": held_by, "line": None} if held_by > 0 else {"appointment_id": None, "line": -held_by}
+
+    def interval(self, index: int) -> tuple[datetime, datetime]:
+        return _moment(self.starts[index]), _moment(self.ends[index])
+
+
+def _micros(moment: datetime) -> int:
+    return (moment - EPOCH) // MICROSECOND
+
+
+def _moment(micros: int) -> datetime:
+    return EPOCH + timedelta(microseconds=micros)
 
 
 class BookingCheck:
@@ -323,12 +345,11 @@ class BookingCheck:
         taken = bookings.clash(row.values["start_time"], row.values["end_time"])
         if taken is None:
             return None
-        appointment_id, line = bookings.holders[taken]
-        start, end = bookings.starts[taken], bookings.ends[taken]
-        return rules.slot_taken(doctor_id, start, end, self.zone, appointment_id=appointment_id, line=line)
+        start, end = bookings.interval(taken)
+        return rules.slot_taken(doctor_id, start, end, self.zone, **bookings.holder(taken))
 
     def claim(self, row: Row) -> None:
-        self.booked[row.values["doctor_id"]].add(row.values["start_time"], row.values["end_time"], (None, row.line))
+        self.booked[row.values["doctor_id"]].add(row.values["start_time"], row.values["end_time"], line=row.line)
 
 
 class AppointmentImport(EntityImport[AppointmentColumns]):
@@ -399,10 +420,8 @@ class AppointmentImport(EntityImport[AppointmentColumns]):
             .order_by(appointment.doctor_id, appointment.start_time)
         )
         for doctor_id, start, end, appointment_id in session.execute(query):
-            bookings = self.booked[doctor_id]
-            bookings.starts.append(start)
-            bookings.ends.append(end)
-            bookings.holders.append((appointment_id, None))
+            bookings = self.booked[doctor_id]  # in start order: each is appended at the end
+            bookings.add(start, end, appointment_id=appointment_id)
 
 
 IMPORTERS: dict[str, type[EntityImport[Any]]] = {
