@@ -30,14 +30,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import cached_property, partial
 from itertools import groupby, islice
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
-from sqlalchemy import Dialect, event, insert, inspect, literal, select
+from sqlalchemy import Dialect, event, insert, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from sqlalchemy.types import TypeEngine, UserDefinedType
 
 from encounter_cli import schemas
 from encounter_cli.clinic_time import parse_when
@@ -432,33 +432,57 @@ IMPORTERS: dict[str, type[EntityImport[Any]]] = {
 
 
 def _bulk_insert(session: Session, model: type[Any], rows: list[dict[str, Any]], shared: dict[str, Any]) -> None:
-    """One Core executemany INSERT: much cheaper per row than ORM objects.
+    """One executemany INSERT, handed to the driver with values already in its form.
 
+    SQLAlchemy's own executemany converts and re-keys every parameter of every
+    row in Python, which cost more than validating the row; here only the
+    columns whose type needs it are converted, and `shared` values once.
     Rows that name their id go first, so an automatic id (the highest stored
     plus one on SQLite) never takes an id a later row of the batch asks for.
-    `shared` values are converted to the database's form once, not once per
-    row (a timestamp's conversion is a large part of a row's cost on SQLite).
     """
     dialect = session.get_bind().dialect
-    columns = {attribute.key: attribute.columns[0] for attribute in inspect(model).column_attrs}
-    constants = {columns[name].key: _converted(columns[name].type, value, dialect) for name, value in shared.items()}
-    statement = insert(model.__table__).values(constants)
-    # Rows with and without an explicit id need different column lists: one INSERT per group.
+    mapper = inspect(model)
     named_first = sorted(rows, key=lambda row: "id" not in row)
-    for _, group in groupby(named_first, key=lambda row: "id" in row):
-        session.execute(statement, [{columns[name].key: value for name, value in row.items()} for row in group])
+    # Rows with and without an explicit id need different column lists: one INSERT per group.
+    for _, same_columns in groupby(named_first, key=lambda row: "id" in row):
+        group = list(same_columns)
+        columns = {mapper.columns[name].key: name for name in [*group[0], *shared]}
+        compiled = insert(model.__table__).compile(dialect=dialect, column_keys=list(columns))
+        constants = {name: _to_driver(mapper.columns[name], value, dialect) for name, value in shared.items()}
+        converters = [(name, _driver_converter(mapper.columns[name], dialect)) for name in group[0]]
+        converted = [(name, convert) for name, convert in converters if convert is not None]
+        as_params = _params_maker(compiled, columns)
+        params = [as_params(_converted_row(row, converted) | constants) for row in group]
+        session.connection().exec_driver_sql(compiled.string, params)
 
 
-def _converted(type_: TypeEngine[Any], value: Any, dialect: Dialect) -> Any:
-    """`value` as the driver receives it, in a bind parameter that converts nothing more."""
-    process = type_.dialect_impl(dialect).bind_processor(dialect)
-    return literal(process(value) if process else value, _AsConverted())
+def _params_maker(compiled: Any, columns: dict[str, str]) -> Callable[[dict[str, Any]], Any]:
+    """Values by field name -> the statement's parameters: a tuple in placeholder order (SQLite's `?`),
+    or a dict by column key (PyMySQL's `%(name)s`). `columns`: column key -> field name."""
+    if compiled.positional:
+        return itemgetter(*[columns[key] for key in compiled.positiontup])  # several columns: a tuple
+    keys, values_of = list(columns), itemgetter(*columns.values())
+    return lambda values: dict(zip(keys, values_of(values), strict=True))
 
 
-class _AsConverted(UserDefinedType[Any]):
-    """A bind type without conversion (a NullType bind would take the column's type, and its converter)."""
+def _converted_row(row: dict[str, Any], converters: list[tuple[str, Callable[[Any], Any]]]) -> dict[str, Any]:
+    """The row's values in the driver's form (a date as SQLite's text...); most columns need nothing."""
+    if converters:
+        row = dict(row)
+        for name, convert in converters:
+            if row[name] is not None:
+                row[name] = convert(row[name])
+    return row
 
-    cache_ok = True
+
+def _driver_converter(column: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
+    convert: Callable[[Any], Any] | None = column.type.dialect_impl(dialect).bind_processor(dialect)
+    return convert
+
+
+def _to_driver(column: Any, value: Any, dialect: Dialect) -> Any:
+    convert = _driver_converter(column, dialect)
+    return value if convert is None or value is None else convert(value)
 
 
 @dataclass
