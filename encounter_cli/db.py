@@ -38,6 +38,7 @@ WRITE_ATTEMPTS = 5
 SQLITE_BUSY_TIMEOUT_S = 30  # longest one transaction waits for SQLite's write lock
 SQLITE_TOTAL_WAIT_S = 30  # longest all attempts of one `run` wait together
 SQLITE_CACHED_STATEMENTS = 8
+SQLITE_CONTAINS_FOLDED = "encounter_contains_folded"  # (needle, text, ...): see `contains_ignoring_case`
 MYSQL_CONNECT_TIMEOUT_S = 5
 MYSQL_LOCK_WAIT_S = 10  # a booking waits this long for a doctor's row before the retry loop steps in
 # Longest the server may stay silent, the greeting at connect time included. A statement is silent until its
@@ -329,6 +330,7 @@ def _sqlite_engine(url: URL) -> Engine:
             dbapi_connection.execute("PRAGMA journal_mode = WAL")
         # SQLite's own lower() folds ASCII only; searches must find "Élodie" from "élodie" as MySQL does.
         dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
+        dbapi_connection.create_function(SQLITE_CONTAINS_FOLDED, -1, _contains_folded, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn) -> None:
@@ -342,6 +344,14 @@ def _sqlite_engine(url: URL) -> Engine:
 
 def _unicode_lower(value: object) -> object:
     return value.lower() if isinstance(value, str) else value
+
+
+def _contains_folded(needle: str, *values: object) -> bool:
+    """Whether one of `values` holds `needle` (lower-cased), ignoring case: a search costs one call per row."""
+    for value in values:
+        if isinstance(value, str) and needle in value.lower():
+            return True
+    return False
 
 
 def _create_private_file(path: Path) -> bool:

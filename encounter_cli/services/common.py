@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Column, Dialect, Select, func, inspect, type_coerce
+from sqlalchemy import Column, ColumnElement, Dialect, Select, func, inspect, or_, type_coerce
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.types import Integer, NullType
@@ -81,6 +81,21 @@ def _stored_column(name: str, column: Column[Any], dialect: Dialect) -> StoredCo
     load = column.type.dialect_impl(dialect).result_processor(dialect, None)
     never_null_int = isinstance(column.type, Integer) and not column.nullable and load is None
     return StoredColumn(name, load, never_null_int)
+
+
+def contains_ignoring_case(session: Session, text: str, columns: Sequence[Any]) -> ColumnElement[bool]:
+    """One of `columns` holds `text`, ignoring case (Unicode, "É" as "é"), literally: no wildcards.
+
+    MySQL's collations fold case in the server. SQLite folds ASCII only, so it
+    calls Python (registered in `db`): once per row for all the columns,
+    rather than a LIKE and a lower() per column.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        from encounter_cli.db import SQLITE_CONTAINS_FOLDED
+
+        found: ColumnElement[bool] = getattr(func, SQLITE_CONTAINS_FOLDED)(text.lower(), *columns) == 1
+        return found
+    return or_(*(column.icontains(text, autoescape=True) for column in columns))
 
 
 @contextmanager

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from encounter_cli.domain import AppointmentStatus
 from encounter_cli.models import DoctorColumns, models_of
 from encounter_cli.services import rules
-from encounter_cli.services.common import Listing, conflict_guard, stamp
+from encounter_cli.services.common import Listing, conflict_guard, contains_ignoring_case, stamp
 
 if TYPE_CHECKING:  # schemas build Pydantic models: import them only where input is parsed
     from encounter_cli.schemas import DoctorCreate
@@ -57,7 +57,7 @@ def list_doctors(
     if active is not None:
         query = query.where(doctor.is_active == active)
     if specialization:
-        query = query.where(doctor.specialization.icontains(specialization, autoescape=True))
+        query = query.where(contains_ignoring_case(session, specialization, [doctor.specialization]))
     return Listing(session, query, limit, offset)
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from encounter_cli.errors import EncounterError, InvalidInput
 from encounter_cli.models import PatientColumns, models_of
 from encounter_cli.services import rules
-from encounter_cli.services.common import Listing, conflict_guard, stamp
+from encounter_cli.services.common import Listing, conflict_guard, contains_ignoring_case, stamp
 
 if TYPE_CHECKING:  # schemas build Pydantic models: import them only where input is parsed
     from encounter_cli.schemas import PatientCreate, PatientUpdate
@@ -44,8 +44,9 @@ def list_patients(
     patient = models_of(session).Patient
     query = select(patient).order_by(patient.id)
     if search:
-        columns = (patient.first_name, patient.last_name, patient.email)
-        query = query.where(or_(*(column.icontains(search, autoescape=True) for column in columns)))
+        query = query.where(
+            contains_ignoring_case(session, search, (patient.first_name, patient.last_name, patient.email))
+        )
     return Listing(session, query, limit, offset)
 
 
