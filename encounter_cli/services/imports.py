@@ -132,6 +132,8 @@ class InputKeys:
 class RowCheck(Protocol):
     """One rule (or a few) checked for each row of a batch against what the batch's queries found."""
 
+    clean: bool  # the batch's queries found nothing any row could break: no row needs checking
+
     def problem(self, row: Row) -> EncounterError | None: ...
 
     def claim(self, row: Row) -> None:
@@ -155,9 +157,11 @@ class UniqueKey:
         taken: Callable[[Any], EncounterError],
     ) -> None:
         self.key, self.taken = key, taken
-        values = {row.values[key] for row in rows if row.values.get(key) is not None}
+        given = [row.values[key] for row in rows if row.values.get(key) is not None]
+        values = set(given)
         self.stored = set(session.scalars(select(column).where(column.in_(values)))) if values else set()
         self.earlier = importer.keys.first_lines(key, values if importer.dry_run else self.stored)
+        self.clean = not self.stored and not self.earlier and len(values) == len(given)
 
     def problem(self, row: Row) -> EncounterError | None:
         value = row.values.get(self.key)
@@ -213,7 +217,7 @@ class EntityImport(Generic[ModelT]):
 
     def schema_values(self, data: Any) -> dict[str, Any]:
         """Every column, empty ones as None (a bulk INSERT takes its columns from the rows); no id means new."""
-        values: dict[str, Any] = data.model_dump()
+        values: dict[str, Any] = dict(data.__dict__)  # the validated fields, as model_dump() gives them, faster
         if values["id"] is None:
             del values["id"]
         return values
@@ -229,6 +233,8 @@ class EntityImport(Generic[ModelT]):
         rejected row never makes a later one look like a repeat.
         """
         checks = self.checks(session, rows)
+        if all(check.clean for check in checks):
+            return {}  # the usual batch: nothing stored or given before, no value twice
         errors: dict[int, EncounterError] = {}
         for i, row in enumerate(rows):
             for check in checks:
@@ -327,6 +333,8 @@ def _moment(micros: int) -> datetime:
 
 class BookingCheck:
     """The booking rules of `book_appointment`, in its order, on the doctors' intervals in memory."""
+
+    clean = False  # every booking is checked against the others
 
     def __init__(
         self, patients: set[int], doctors: dict[int, bool], booked: dict[int, Bookings], zone: ZoneInfo
