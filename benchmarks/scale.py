@@ -31,7 +31,9 @@ os.wait4, so on MariaDB the server's own work shows in wall time only.
   import    100,000 patients (import_speed.write_patients) into a fresh SQLite file vs `sqlite-utils insert
             DB patients FILE --csv` into another, files on tmpfs: <= 1.0 in wall and CPU time.
   rss       1,000,000 appointments imported into a database holding only the patients and doctors:
-            peak RSS of the encounter process < 150 MB, with its wall time (one run per database).
+            peak RSS of the encounter process < 150 MB, with its wall time (one run per database). Peak RSS
+            (here and for the exports and build steps) is what GNU time (/usr/bin/time) reports for the
+            command itself; ru_maxrss of a direct child would include this script's own peak (see run()).
 SQLite commands run on copies of the cached files on tmpfs (/dev/shm), so nothing a run writes reaches the
 cache. On MariaDB the few bookings a run makes are deleted with plain SQL afterwards, and the deactivated
 doctor is active again, so `encounter_scale` stays as built (a run cut short is tidied the same way first).
@@ -81,6 +83,7 @@ SEED = 8
 PATIENTS, DOCTORS, APPOINTMENTS = 200_000, 2_000, 1_000_000
 YEARS = 10
 GROUPS = ("commands", "export", "import", "rss")
+GNU_TIME = "/usr/bin/time"  # reports a command's own peak RSS
 BIG_DB, EMPTY_DB, MARKER = "encounter_scale", "encounter_scale_empty", "benchScaleMarker"
 
 FIRST_NAMES = ("Ada", "Alan", "Grace", "Linus", "Marie", "Niels", "Rosalind", "Emmy", "Élodie", "Zoë", "José",
@@ -123,7 +126,7 @@ class Plan:
 class Sample:
     wall: float
     cpu: float
-    rss_mb: float
+    rss_mb: float | None  # measured under GNU time only (see run)
     first_row: float | None = None
     rows: int | None = None
 
@@ -152,17 +155,23 @@ class Bench:
     def encounter(self, db: str, *args: str) -> list[str]:
         return [self.tool("encounter"), "--db", db, *args]
 
-    def run(self, command: list[str], header_lines: int | None = None) -> Sample:
-        return run(command, self.env, header_lines, cwd=self.scratch)
+    def run(self, command: list[str], header_lines: int | None = None, peak: bool = False) -> Sample:
+        return run(command, self.env, header_lines, cwd=self.scratch, peak=peak)
 
 
 # ---- running and timing --------------------------------------------------------------------------------
 
 
-def run(command: list[str], env: dict[str, str], header_lines: int | None = None, cwd: Path | None = None) -> Sample:
-    """One command, which must succeed: wall, CPU and peak RSS; with header_lines, its stdout is read to the
-    end and the time to the first line after the header is recorded."""
-    with tempfile.TemporaryFile() as errors:
+def run(command: list[str], env: dict[str, str], header_lines: int | None = None, cwd: Path | None = None,
+        peak: bool = False) -> Sample:  # fmt: skip
+    """One command, which must succeed: wall and CPU seconds; with header_lines, its stdout is read to the end
+    and the time to the first line after the header is recorded. With peak, the command runs under GNU time,
+    whose report is its own peak RSS: the ru_maxrss os.wait4 gives for a direct child also counts this
+    script's peak (the child is this process, vforked, until it execs), a floor of 50-70 MB here. The CPU
+    time os.wait4 gives for GNU time includes the command's, which it waited for."""
+    with tempfile.TemporaryFile() as errors, tempfile.NamedTemporaryFile() as peak_file:
+        measured = peak and Path(GNU_TIME).exists()
+        command = [GNU_TIME, "-f", "%M", "-o", peak_file.name, *command] if measured else command
         started = time.perf_counter()
         stdout = subprocess.DEVNULL if header_lines is None else subprocess.PIPE
         process = subprocess.Popen(command, env=env, stdout=stdout, stderr=errors, cwd=cwd)
@@ -173,7 +182,8 @@ def run(command: list[str], env: dict[str, str], header_lines: int | None = None
         if process.returncode != 0:
             errors.seek(0)
             raise SystemExit(f"failed ({process.returncode}): {' '.join(command)}\n{errors.read().decode()[-2000:]}")
-    return Sample(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, first_row, rows)
+        rss_mb = int(Path(peak_file.name).read_text().split()[-1]) / 1024 if measured else None
+    return Sample(wall, usage.ru_utime + usage.ru_stime, rss_mb, first_row, rows)
 
 
 def drain(stdout: IO[bytes], header_lines: int | None, started: float) -> tuple[float | None, int]:
@@ -208,9 +218,9 @@ def median(samples: list[Sample]) -> Sample:
         present = [v for v in values if v is not None]
         return statistics.median(present) if present else None
 
-    first_row = mid([s.first_row for s in samples])
+    first_row, peaks = mid([s.first_row for s in samples]), [s.rss_mb for s in samples if s.rss_mb is not None]
     return Sample(statistics.median(s.wall for s in samples), statistics.median(s.cpu for s in samples),
-                  max(s.rss_mb for s in samples), first_row, samples[0].rows)  # fmt: skip
+                  max(peaks) if peaks else None, first_row, samples[0].rows)  # fmt: skip
 
 
 # ---- the data -----------------------------------------------------------------------------------------
@@ -352,8 +362,8 @@ def expected_counts(clinic: Clinic) -> dict[str, tuple[int, int]]:
 
 
 def build_step(bench: Bench, label: str, command: list[str]) -> None:
-    sample = bench.run(command)
-    print(f"  {label}: {sample.wall:.1f} s, peak RSS {sample.rss_mb:.0f} MB", file=sys.stderr)
+    sample = bench.run(command, peak=True)
+    print(f"  {label}: {sample.wall:.1f} s, peak RSS {seconds(sample.rss_mb, digits=0)} MB", file=sys.stderr)
 
 
 def import_clinic(bench: Bench, db: str, folder: Path, before_appointments: Callable[[], None]) -> None:
@@ -545,8 +555,8 @@ def measure_commands(bench: Bench, cases: list[Case], empty: Side, big: Side) ->
 def export_jobs(bench: Bench, db: str, clinic: Clinic) -> dict[str, Callable[[int], Sample]]:
     listing = bench.encounter(db, "appointment", "list", "--from", clinic.base_date, "-o")
     return {
-        "encounter -o csv": lambda _: bench.run([*listing, "csv"], header_lines=1),
-        "encounter -o ndjson": lambda _: bench.run([*listing, "ndjson"], header_lines=0),
+        "encounter -o csv": lambda _: bench.run([*listing, "csv"], header_lines=1, peak=True),
+        "encounter -o ndjson": lambda _: bench.run([*listing, "ndjson"], header_lines=0, peak=True),
     }
 
 
@@ -568,12 +578,12 @@ def export_row(measure: str, base_label: str, base: Sample | None, value: Sample
 
 def measure_sqlite_export(bench: Bench, path: Path, clinic: Clinic) -> list[Row]:
     jobs = export_jobs(bench, f"sqlite:///{path}", clinic)
-    jobs["sqlite-utils"] = lambda _: bench.run([bench.tool("sqlite-utils"), "rows", str(path), "appointments", "--csv"],
-                                               header_lines=1)  # fmt: skip
+    utils = [bench.tool("sqlite-utils"), "rows", str(path), "appointments", "--csv"]
+    jobs["sqlite-utils"] = lambda _: bench.run(utils, header_lines=1, peak=True)
     sqlite3_cli = shutil.which("sqlite3")
     if sqlite3_cli:
         command = [sqlite3_cli, "-csv", "-header", str(path), "SELECT * FROM appointments"]
-        jobs["sqlite3"] = lambda _: bench.run(command, header_lines=1)
+        jobs["sqlite3"] = lambda _: bench.run(command, header_lines=1, peak=True)
     results = checked_exports(bench, jobs, clinic)
     reference = results["sqlite-utils"]
     rows = [export_row(f"export -o {fmt} (1M rows)", "sqlite-utils", reference, results[f"encounter -o {fmt}"],
@@ -599,7 +609,7 @@ def measure_mysql_export(bench: Bench, server: str, clinic: Clinic) -> list[Row]
     jobs = export_jobs(bench, f"{server}/{BIG_DB}", clinic)
     client = mariadb_client(server, BIG_DB)
     if client:
-        jobs["mariadb client"] = lambda _: bench.run(client, header_lines=1)
+        jobs["mariadb client"] = lambda _: bench.run(client, header_lines=1, peak=True)
     results = checked_exports(bench, jobs, clinic)
     reference = results.get("mariadb client")
     return [export_row(f"export -o {fmt} (1M rows)", "mariadb cli" if reference else "-", reference,
@@ -638,14 +648,15 @@ def measure_import(bench: Bench) -> list[Row]:
 
 def rss_row(sample: Sample) -> Row:
     return Row("appointment import 1M rows (1 run)", "-", None, "encounter", sample, "peak RSS < 150 MB",
-               sample.rss_mb < 150)  # fmt: skip
+               None if sample.rss_mb is None else sample.rss_mb < 150)  # fmt: skip
 
 
 def measure_sqlite_rss(bench: Bench, folder: Path) -> list[Row]:
     path = bench.scratch / "rss.db"
     shutil.copyfile(folder / "base.db", path)
     print("1M appointment import into SQLite ...", file=sys.stderr)
-    sample = bench.run(bench.encounter(f"sqlite:///{path}", "appointment", "import", str(folder / "appointments.csv")))
+    appointments = str(folder / "appointments.csv")
+    sample = bench.run(bench.encounter(f"sqlite:///{path}", "appointment", "import", appointments), peak=True)
     remove_sqlite(path)
     return [rss_row(sample)]
 
@@ -658,7 +669,7 @@ def measure_mysql_rss(bench: Bench, server: str, folder: Path) -> list[Row]:
     bench.run(bench.encounter(db, "db", "init"))
     for table in ("patient", "doctor"):
         bench.run(bench.encounter(db, table, "import", str(folder / f"{table}s.csv")))
-    sample = bench.run(bench.encounter(db, "appointment", "import", str(folder / "appointments.csv")))
+    sample = bench.run(bench.encounter(db, "appointment", "import", str(folder / "appointments.csv")), peak=True)
     fresh_mysql(db)
     return [rss_row(sample)]
 
@@ -722,10 +733,11 @@ def format_row(row: Row) -> str:
     base, value = row.base, row.value
     met = "-" if row.met is None else "yes" if row.met else "NO"
     base_wall, base_cpu = (None, None) if base is None else (base.wall, base.cpu)
+    first_row, rss = seconds(value.first_row, 1000, 0), seconds(value.rss_mb, digits=0)
     return (f"{row.measure:44} {row.base_label:>12} {seconds(base_wall):>7} {seconds(base_cpu):>7}"
             f"  {row.label:>9} {seconds(value.wall):>7} {seconds(value.cpu):>7}"
             f"  {ratio(value.wall, base, 'wall'):>6} {ratio(value.cpu, base, 'cpu'):>5}"
-            f"  {seconds(value.first_row, 1000, 0):>7} {value.rss_mb:>6.0f}  {row.target:42} {met}")  # fmt: skip
+            f"  {first_row:>7} {rss:>6}  {row.target:42} {met}")  # fmt: skip
 
 
 def print_table(title: str, rows: list[Row]) -> None:
