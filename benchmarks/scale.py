@@ -41,7 +41,8 @@ doctor is active again, so `encounter_scale` stays as built (a run cut short is 
 Cache: $XDG_CACHE_HOME/encounter-bench (default ~/.cache/encounter-bench; --cache-dir), a folder
 `scale-KEY` holding the CSV files, plan.json (the chosen day, doctors and patient) and the SQLite files
 base.db (patients and doctors) and big.db. KEY hashes every input of the data: counts, seed, base date,
-the generator's version and the schema `encounter db init` creates, so a change to any of them builds anew.
+the generator's version, Python's minor version (for `random`) and the schema `encounter db init` creates,
+so a change to any of them builds anew.
 MariaDB keeps the database `encounter_scale` with a table `benchScaleMarker` recording KEY; a missing or
 different marker rebuilds it. `encounter_scale_empty` is dropped and recreated on every run. To force a
 rebuild: --rebuild (or delete the folder / drop the database). Folders of other keys stay until deleted by
@@ -62,6 +63,7 @@ import json
 import os
 import random
 import shutil
+import signal
 import sqlite3
 import statistics
 import subprocess
@@ -264,7 +266,8 @@ def doctor_sessions(rng: random.Random, count: int) -> list[list[tuple[int, int]
 def doctor_counts(rng: random.Random, clinic: Clinic) -> list[int]:
     """Bookings per doctor, uneven (some doctors are much busier), summing to clinic.appointments."""
     weights = [rng.lognormvariate(0, 0.5) for _ in range(clinic.doctors)]
-    counts = [int(clinic.appointments * w / sum(weights)) for w in weights]
+    total = sum(weights)
+    counts = [int(clinic.appointments * w / total) for w in weights]
     for n in range(clinic.appointments - sum(counts)):
         counts[n] += 1
     return counts
@@ -331,7 +334,9 @@ def schema_fingerprint(bench: Bench) -> str:
 
 
 def cache_key(clinic: Clinic, schema: str) -> str:
-    return hashlib.sha256(json.dumps([asdict(clinic), schema]).encode()).hexdigest()[:12]
+    """Python's minor version too: `random` keeps only seeding and random() stable across versions."""
+    inputs = [asdict(clinic), schema, list(sys.version_info[:2])]
+    return hashlib.sha256(json.dumps(inputs).encode()).hexdigest()[:12]
 
 
 def remove_sqlite(path: Path) -> None:
@@ -779,6 +784,7 @@ def bench_env(folder: str) -> dict[str, str]:
 
 
 def main() -> None:
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwind: tidy MariaDB, remove the tmpfs files
     args = parse_args()
     groups = args.only or list(GROUPS)
     clinic = Clinic(PATIENTS, DOCTORS, APPOINTMENTS, SEED, args.base_date)
