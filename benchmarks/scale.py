@@ -49,9 +49,13 @@ rebuild: --rebuild (or delete the folder / drop the database). Folders of other 
 hand (about 420 MB each). MariaDB server: --mysql-server, default
 ENCOUNTER_BENCH_MYSQL_SERVER or mysql+pymysql://root@127.0.0.1:3306.
 
-Time on a 2-core machine: the first build about 6 minutes (SQLite 2, MariaDB 4); a run with --runs 5
-about 12 minutes (SQLite 6, MariaDB 6). Targets are reported, never asserted: the exit code is 0 whatever
-the figures.
+The MariaDB databases are shared: two copies of this script with different keys (two checkouts of
+different versions, say) rebuild `encounter_scale` in turn, and two runs at once use `encounter_scale_empty`
+together; run one at a time.
+
+Time on a 2-core machine: the first build about 3 minutes (SQLite 80 s, MariaDB 95 s); then, with
+--runs 5, about 19 minutes of measuring (SQLite about 8, two thirds of it the exports; MariaDB about 11).
+Targets are reported, never asserted: the exit code is 0 whatever the figures.
 """
 
 from __future__ import annotations
