@@ -16,7 +16,8 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterator, Sequence
-from datetime import date, datetime, tzinfo
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone, tzinfo
 from json.encoder import encode_basestring
 from typing import Any
 
@@ -27,6 +28,9 @@ CACHE_LIMIT = 10_000  # distinct values kept per column: memory stays flat on un
 # A cell with one of these is quoted (RFC 4180). csv.writer with "\n" line ends would leave a lone "\r" bare,
 # and no CSV reader reads that back.
 CSV_QUOTED = re.compile(r'[,"\r\n]')
+
+DAY = timedelta(days=1)
+MICROSECOND = timedelta(microseconds=1)
 
 Lines = Callable[[Sequence[Sequence[Any]]], Iterator[str]]
 
@@ -40,7 +44,8 @@ def line_maker(columns: Sequence[StoredColumn], fmt: str, zone: tzinfo) -> Lines
         texts = [_json_member(column, zone) for column in columns]
         return lambda rows: map("{{{}}}".format, _joined(texts, rows, ", "))
     escape = escape_formula if fmt == "csv-safe" else escape_ambiguous
-    texts = [_column_texts(column, lambda value: csv_text(value, zone, escape), "", "{}") for column in columns]
+    templates = _Templates(null="", integer="{}", time="{}")
+    texts = [_column_texts(column, lambda value: csv_text(value, zone, escape), templates, zone) for column in columns]
     return lambda rows: _joined(texts, rows, ",")
 
 
@@ -55,7 +60,8 @@ def _joined(texts: list[Callable[[Any], str]], rows: Sequence[Sequence[Any]], se
 def _json_member(column: StoredColumn, zone: tzinfo) -> Callable[[Any], str]:
     """The text of one member of a row's object, key included: `"id": 7`."""
     key = json.dumps(column.name) + ": "
-    return _column_texts(column, lambda value: key + json_text(value, zone), key + "null", key + "{}")
+    templates = _Templates(null=key + "null", integer=key + "{}", time=key + '"{}"')
+    return _column_texts(column, lambda value: key + json_text(value, zone), templates, zone)
 
 
 def csv_header(columns: Sequence[StoredColumn]) -> str:
@@ -89,13 +95,64 @@ def _csv_quoted(text: str) -> str:
     return '"' + text.replace('"', '""') + '"' if CSV_QUOTED.search(text) else text
 
 
+@dataclass(frozen=True)
+class _Templates:
+    """A format's text for NULL, and templates for the values that skip `to_text`: never-null integers
+    and clinic times (whose ISO text needs no escaping or quoting in csv)."""
+
+    null: str
+    integer: str
+    time: str
+
+
 def _column_texts(
-    column: StoredColumn, to_text: Callable[[Any], str], null_text: str, int_template: str
+    column: StoredColumn, to_text: Callable[[Any], str], templates: _Templates, zone: tzinfo
 ) -> Callable[[Any], str]:
     if column.never_null_int:
-        return int_template.format  # ids: unique values would only churn a cache
+        return templates.integer.format  # ids: unique values would only churn a cache
+    if column.utc_time:  # the costliest values: the clinic's offset is found once per day, not per value
+        clock, as_text = _ClinicClock(zone), templates.time.format
+        return _Texts(lambda raw: as_text(clock.iso(raw)), templates.null).__getitem__
     load = column.load
-    return _Texts(to_text if load is None else lambda raw: to_text(load(raw)), null_text).__getitem__
+    return _Texts(to_text if load is None else lambda raw: to_text(load(raw)), templates.null).__getitem__
+
+
+class _ClinicClock:
+    """Naive UTC times -> ISO 8601 in the clinic's zone with its offset, as `aware.isoformat()` gives them.
+
+    The offset is looked up once per UTC day and reused for every time in it: tzdata never changes an
+    offset twice within a day, so equal offsets at both ends mean one offset throughout. A day with a
+    change is converted value by value.
+    """
+
+    def __init__(self, zone: tzinfo) -> None:
+        self.zone = zone
+        self.days: dict[int, tuple[timedelta, str] | None] = {}  # day ordinal -> (offset, its text), or None
+
+    def iso(self, stored: datetime | str) -> str:
+        """`stored`: a UTC time as the driver gives it, a naive datetime (MySQL) or its ISO text (SQLite)."""
+        utc = stored if isinstance(stored, datetime) else datetime.fromisoformat(stored)
+        day = utc.toordinal()
+        if day not in self.days:
+            if len(self.days) >= CACHE_LIMIT:
+                self.days.clear()
+            self.days[day] = self._day_offset(utc)
+        known = self.days[day]
+        if known is None:
+            return self._local(utc).isoformat()
+        shift, suffix = known
+        return (utc + shift).isoformat() + suffix
+
+    def _day_offset(self, utc: datetime) -> tuple[timedelta, str] | None:
+        midnight = utc.replace(hour=0, minute=0, second=0, microsecond=0)
+        first, last = self._local(midnight), self._local(midnight + DAY - MICROSECOND)
+        if first.utcoffset() != last.utcoffset():
+            return None
+        suffix = first.isoformat().removeprefix(first.replace(tzinfo=None).isoformat())  # "+02:00"
+        return first.utcoffset() or timedelta(0), suffix
+
+    def _local(self, utc: datetime) -> datetime:
+        return utc.replace(tzinfo=timezone.utc).astimezone(self.zone)
 
 
 class _Texts(dict[Any, str]):

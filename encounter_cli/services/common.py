@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.types import Integer, NullType
 
 from encounter_cli.clinic_time import now_utc
+from encounter_cli.db_types import UTCDateTime
 from encounter_cli.errors import EncounterError
 from encounter_cli.models import fields_of
 
@@ -33,6 +34,7 @@ class StoredColumn:
     name: str
     load: Callable[[Any], Any] | None = None  # None: the driver's value is the value
     never_null_int: bool = False  # an integer column that cannot hold NULL and needs no conversion
+    utc_time: bool = False  # a `UTCDateTime`: the driver gives the naive UTC time (SQLite: as ISO text)
 
 
 @dataclass
@@ -80,7 +82,7 @@ class Listing(Generic[T]):
 def _stored_column(name: str, column: Column[Any], dialect: Dialect) -> StoredColumn:
     load = column.type.dialect_impl(dialect).result_processor(dialect, None)
     never_null_int = isinstance(column.type, Integer) and not column.nullable and load is None
-    return StoredColumn(name, load, never_null_int)
+    return StoredColumn(name, load, never_null_int, utc_time=isinstance(column.type, UTCDateTime))
 
 
 def contains_ignoring_case(session: Session, text: str, columns: Sequence[Any]) -> ColumnElement[bool]:

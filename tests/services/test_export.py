@@ -79,3 +79,32 @@ def test_never_null_integers_print_as_numbers():
     column = [StoredColumn("id", never_null_int=True)]
     assert list(export.line_maker(column, "json", ZONE)([(7,), (12,)])) == ['{"id": 7}', '{"id": 12}']
     assert list(export.line_maker(column, "csv", ZONE)([(7,)])) == ["7"]
+
+
+ODD_ZONES = ["Europe/Berlin", "Asia/Kathmandu", "Australia/Lord_Howe", "America/St_Johns", "Africa/Casablanca"]
+
+
+@settings(max_examples=400)
+@given(
+    st.lists(st.datetimes(min_value=datetime(2, 1, 1), max_value=datetime(9997, 12, 31)), min_size=1, max_size=30),
+    st.sampled_from(ODD_ZONES),
+    st.booleans(),
+)
+def test_stored_utc_times_print_as_aware_isoformat_in_any_zone(moments, zone_name, as_sqlite_text):
+    """Stored times take the clinic's offset of their day (looked up once per day): across changes too."""
+    zone = ZoneInfo(zone_name)
+    column = [StoredColumn("start_time", utc_time=True)]
+    rows = [(str(moment) if as_sqlite_text else moment,) for moment in moments]  # SQLite hands over ISO text
+    expected = [moment.replace(tzinfo=timezone.utc).astimezone(zone).isoformat() for moment in moments]
+    assert list(export.line_maker(column, "csv", zone)(rows)) == expected
+
+
+def test_times_around_a_daylight_saving_change_take_the_offset_of_their_instant():
+    column = [StoredColumn("start_time", utc_time=True)]
+    rows = [(datetime(2030, 3, 31, 0, 59),), (datetime(2030, 3, 31, 1, 0),), (datetime(2030, 10, 27, 0, 59),)]
+    lines = list(export.line_maker(column, "json", ZONE)(rows))
+    assert lines == [
+        '{"start_time": "2030-03-31T01:59:00+01:00"}',
+        '{"start_time": "2030-03-31T03:00:00+02:00"}',
+        '{"start_time": "2030-10-27T02:59:00+02:00"}',
+    ]
