@@ -188,6 +188,10 @@ def interrupts_held() -> Iterator[None]:
     signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
     try:
         yield
+    except BaseException as error:
+        if caught:  # the user asked to stop: no retry of what failed meanwhile
+            raise KeyboardInterrupt from error
+        raise
     finally:
         signal.signal(signal.SIGINT, signal.default_int_handler)
     if caught:

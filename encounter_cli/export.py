@@ -33,6 +33,7 @@ DAY = timedelta(days=1)
 MICROSECOND = timedelta(microseconds=1)
 
 Lines = Callable[[Sequence[Sequence[Any]]], Iterator[str]]
+ColumnTexts = Callable[[Sequence[Any]], Iterator[str]]
 
 
 def line_maker(columns: Sequence[StoredColumn], fmt: str, zone: tzinfo) -> Lines:
@@ -49,15 +50,15 @@ def line_maker(columns: Sequence[StoredColumn], fmt: str, zone: tzinfo) -> Lines
     return lambda rows: _joined(texts, rows, ",")
 
 
-def _joined(texts: list[Callable[[Any], str]], rows: Sequence[Sequence[Any]], separator: str) -> Iterator[str]:
+def _joined(texts: list[ColumnTexts], rows: Sequence[Sequence[Any]], separator: str) -> Iterator[str]:
     """Each row's texts joined. Column by column, so every look-up and join runs in C; only new values reach
     Python (`_Texts.__missing__`)."""
     columns = zip(*rows, strict=True)  # an empty batch has no columns at all
-    by_column = [map(text, values) for text, values in zip(texts, columns, strict=bool(rows))]
+    by_column = [texts_of(values) for texts_of, values in zip(texts, columns, strict=bool(rows))]
     return map(separator.join, zip(*by_column, strict=True))
 
 
-def _json_member(column: StoredColumn, zone: tzinfo) -> Callable[[Any], str]:
+def _json_member(column: StoredColumn, zone: tzinfo) -> ColumnTexts:
     """The text of one member of a row's object, key included: `"id": 7`."""
     key = json.dumps(column.name) + ": "
     templates = _Templates(null=key + "null", integer=key + "{}", time=key + '"{}"')
@@ -107,14 +108,19 @@ class _Templates:
 
 def _column_texts(
     column: StoredColumn, to_text: Callable[[Any], str], templates: _Templates, zone: tzinfo
-) -> Callable[[Any], str]:
-    if column.never_null_int:
-        return templates.integer.format  # ids: unique values would only churn a cache
-    if column.utc_time:  # the costliest values: the clinic's offset is found once per day, not per value
-        clock, as_text = _ClinicClock(zone), templates.time.format
-        return _Texts(lambda raw: as_text(clock.iso(raw)), templates.null).__getitem__
+) -> ColumnTexts:
+    """A function from one column's values in a batch to their texts."""
     load = column.load
-    return _Texts(to_text if load is None else lambda raw: to_text(load(raw)), templates.null).__getitem__
+    if column.utc_time:  # the costliest values: the clinic's offset is found once per day, not per value
+        clock, as_time = _ClinicClock(zone), templates.time.format
+        times = _Texts(lambda raw: as_time(clock.iso(raw)), templates.null).__getitem__
+        return lambda values: map(times, values)
+    texts = _Texts(to_text if load is None else lambda raw: to_text(load(raw)), templates.null).__getitem__
+    if not column.never_null_int:
+        return lambda values: map(texts, values)
+    as_integer = templates.integer.format  # ids: unique values would only churn the cache
+    # A legacy table may still hold a NULL (or text) where the model says integer: then that batch goes slowly.
+    return lambda values: map(as_integer if set(map(type, values)) == {int} else texts, values)
 
 
 class _ClinicClock:
@@ -132,6 +138,7 @@ class _ClinicClock:
     def iso(self, stored: datetime | str) -> str:
         """`stored`: a UTC time as the driver gives it, a naive datetime (MySQL) or its ISO text (SQLite)."""
         utc = stored if isinstance(stored, datetime) else datetime.fromisoformat(stored)
+        utc = utc.replace(tzinfo=None)  # legacy text with an offset: read as UTC, as the ORM reads it
         day = utc.toordinal()
         if day not in self.days:
             if len(self.days) >= CACHE_LIMIT:
@@ -145,7 +152,10 @@ class _ClinicClock:
 
     def _day_offset(self, utc: datetime) -> tuple[timedelta, str] | None:
         midnight = utc.replace(hour=0, minute=0, second=0, microsecond=0)
-        first, last = self._local(midnight), self._local(midnight + DAY - MICROSECOND)
+        try:
+            first, last = self._local(midnight), self._local(midnight + DAY - MICROSECOND)
+        except OverflowError:  # the first or last day a datetime holds: value by value
+            return None
         if first.utcoffset() != last.utcoffset():
             return None
         suffix = first.isoformat().removeprefix(first.replace(tzinfo=None).isoformat())  # "+02:00"

@@ -294,13 +294,14 @@ class DoctorImport(EntityImport[DoctorColumns]):
 
 class Bookings:
     """One doctor's booked intervals, sorted and disjoint, in compact arrays (an import of millions of rows
-    keeps them all): times as microseconds since the epoch, and who holds each, an appointment id (> 0) or
-    an input line (stored as -line)."""
+    keeps them all): times as microseconds since the epoch, and who holds each: a stored appointment's id,
+    or the input line that claimed it (0 where the other is meant)."""
 
     def __init__(self) -> None:
         self.starts = array("q")
         self.ends = array("q")
-        self.holders = array("q")
+        self.appointment_ids = array("q")
+        self.lines = array("q")
 
     def clash(self, start: datetime, end: datetime) -> int | None:
         """Index of the interval overlapping [start, end), if any: only the one before `end` can."""
@@ -312,12 +313,13 @@ class Bookings:
         slot = bisect_left(self.starts, _micros(end))
         self.starts.insert(slot, _micros(start))
         self.ends.insert(slot, _micros(end))
-        self.holders.insert(slot, appointment_id or -line)
+        self.appointment_ids.insert(slot, appointment_id)
+        self.lines.insert(slot, line)
 
     def holder(self, index: int) -> dict[str, int | None]:
         """Who holds the interval at `index`, as `rules.slot_taken` names it."""
-        held_by = self.holders[index]
-        return {"appointment_id": held_by, "line": None} if held_by > 0 else {"appointment_id": None, "line": -held_by}
+        line = self.lines[index]  # input lines start at 1
+        return {"appointment_id": None, "line": line} if line else {"appointment_id": self.appointment_ids[index]}
 
     def interval(self, index: int) -> tuple[datetime, datetime]:
         return _moment(self.starts[index]), _moment(self.ends[index])

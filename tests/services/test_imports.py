@@ -163,3 +163,14 @@ def test_ctrl_c_during_the_commit_waits_for_it_and_for_the_count(database, mode)
         event.remove(database.engine, "commit", interrupt)
     assert len(stored_emails(database)) == 2
     assert report.written == 2
+
+
+def test_a_stored_appointment_with_id_0_is_named_as_an_appointment_not_a_line():
+    bookings = imports.Bookings()
+    bookings.add(NOW, NOW + timedelta(minutes=30), appointment_id=0)
+    bookings.add(NOW + timedelta(hours=1), NOW + timedelta(hours=2), line=4)
+    assert bookings.holder(bookings.clash(NOW, NOW + timedelta(minutes=15))) == {"appointment_id": 0}
+    assert bookings.holder(bookings.clash(NOW + timedelta(hours=1), NOW + timedelta(hours=3))) == {
+        "appointment_id": None,
+        "line": 4,
+    }
