@@ -21,6 +21,7 @@ from datetime import date, datetime, timedelta, timezone, tzinfo
 from json.encoder import encode_basestring
 from typing import Any
 
+from encounter_cli.clinic_time import show
 from encounter_cli.csv_cells import escape_ambiguous, escape_formula
 from encounter_cli.services.common import StoredColumn
 
@@ -72,7 +73,7 @@ def csv_header(columns: Sequence[StoredColumn]) -> str:
 def machine_value(value: object, zone: tzinfo) -> object:
     """The JSON value of a stored value: times in the clinic's zone with their offset, dates in ISO form."""
     if isinstance(value, datetime):
-        return value.astimezone(zone).isoformat()
+        return show(value, zone)
     if isinstance(value, date):
         return value.isoformat()
     return value

@@ -458,11 +458,10 @@ def _bulk_insert(session: Session, model: type[Any], rows: list[dict[str, Any]],
         group = list(same_columns)
         columns = {mapper.columns[name].key: name for name in [*group[0], *shared]}
         compiled = insert(model.__table__).compile(dialect=dialect, column_keys=list(columns))
-        constants = {name: _to_driver(mapper.columns[name], value, dialect) for name, value in shared.items()}
-        converters = [(name, _driver_converter(mapper.columns[name], dialect)) for name in group[0]]
-        converted = [(name, convert) for name, convert in converters if convert is not None]
+        constants = _converted_row(shared, _driver_converters(mapper, shared, dialect))
+        converters = _driver_converters(mapper, group[0], dialect)
         as_params = _params_maker(compiled, columns)
-        params = [as_params(_converted_row(row, converted) | constants) for row in group]
+        params = [as_params(_converted_row(row, converters) | constants) for row in group]
         session.connection().exec_driver_sql(compiled.string, params)
 
 
@@ -485,14 +484,10 @@ def _converted_row(row: dict[str, Any], converters: list[tuple[str, Callable[[An
     return row
 
 
-def _driver_converter(column: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
-    convert: Callable[[Any], Any] | None = column.type.dialect_impl(dialect).bind_processor(dialect)
-    return convert
-
-
-def _to_driver(column: Any, value: Any, dialect: Dialect) -> Any:
-    convert = _driver_converter(column, dialect)
-    return value if convert is None or value is None else convert(value)
+def _driver_converters(mapper: Any, names: Iterable[str], dialect: Dialect) -> list[tuple[str, Callable[[Any], Any]]]:
+    """The fields among `names` whose column type converts values for the driver, with that conversion."""
+    converters = [(name, mapper.columns[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in names]
+    return [(name, convert) for name, convert in converters if convert is not None]
 
 
 @dataclass
