@@ -24,6 +24,7 @@ ISO_TIME = re.compile(
     ISO_DATE.pattern
     + r"(?P<time>[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{3}(?:[0-9]{3})?)?)?(?:[Zz]|[+-][0-9]{2}:[0-9]{2})?)?"
 )  # fractions of 3 or 6 digits and offsets with a colon: what Python 3.10's fromisoformat reads too
+OFFSET_AT_END = re.compile(r"(?:[Zz]|[+-][0-9]{2}:[0-9]{2})$")
 # Python's datetime ends with year 9999. Times stay a year inside it, so a start, its end and
 # either shown in any zone (offsets are under a day) can always be computed.
 FIRST_YEAR, LAST_YEAR = 1, 9998
@@ -107,6 +108,14 @@ def parse_when(text: str, zone: ZoneInfo, field: str = "start_time", date_only: 
         parsed = localize(parsed, zone, field, text)
     ensure_supported(parsed, zone, field, text)
     return parsed.astimezone(UTC)
+
+
+def parse_instant(text: str, zone: ZoneInfo, field: str) -> datetime:
+    """An RFC 3339 time with its offset, for callers whose zone is unknown (HTTP clients): naive is invalid."""
+    shape = ISO_TIME.fullmatch(text.strip())
+    if shape is not None and not (shape["time"] and OFFSET_AT_END.search(shape["time"])):
+        raise InvalidInput(field, text, "must carry a UTC offset", hint="e.g. 2026-12-01T09:30:00+01:00")
+    return parse_when(text, zone, field)
 
 
 def ensure_supported(moment: datetime, zone: tzinfo, field: str, shown: str) -> None:

@@ -133,6 +133,13 @@ class Database:
                 for t in self.models.metadata.sorted_tables
             }
 
+    def missing_tables(self) -> list[str]:
+        """Our tables that do not exist (on SQLite they are made on first use, so none)."""
+        self._ensure_sqlite_tables()
+        with translate_errors(self.display_url), self.engine.connect() as conn:
+            existing = set(inspect(conn).get_table_names())
+        return [table.name for table in self.models.metadata.sorted_tables if table.name not in existing]
+
     def schema_differences(self) -> list[str]:
         """How the live schema differs from the models (see `schema_check`); empty when it matches."""
         from encounter_cli.schema_check import schema_differences

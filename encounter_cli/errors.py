@@ -1,13 +1,41 @@
 """The one error tree every front end maps: data about what went wrong, not display text.
 
-Each class names its `kind`; front ends turn kinds into exit codes or HTTP
-statuses in a single table (see `encounter_cli.cli.errors`). The named
-constructor of each business rule lives in `encounter_cli.services.rules`.
+Each class names its `kind`; `STATUSES` below gives each kind its exit code
+(the command line) and its HTTP status (the API), the one table both front
+ends apply. The named constructor of each business rule lives in
+`encounter_cli.services.rules`.
 """
 
 from __future__ import annotations
 
+from enum import IntEnum
 from typing import Any
+
+
+class ExitStatus(IntEnum):
+    SUCCESS = 0
+    INTERNAL = 1
+    USAGE = 2
+    INVALID = 3
+    NOT_FOUND = 4
+    CONFLICT = 5
+    UNAVAILABLE = 6
+    INTERRUPTED = 130
+
+
+# kind -> (exit status, HTTP status). A kind not listed is a bug: exit 1, HTTP 500.
+STATUSES: dict[str, tuple[ExitStatus, int]] = {
+    "invalid": (ExitStatus.INVALID, 400),
+    "not_found": (ExitStatus.NOT_FOUND, 404),
+    "conflict": (ExitStatus.CONFLICT, 409),
+    "unavailable": (ExitStatus.UNAVAILABLE, 503),
+}
+INTERNAL = (ExitStatus.INTERNAL, 500)
+
+
+def statuses(kind: str) -> tuple[ExitStatus, int]:
+    """The exit status and HTTP status of an error kind."""
+    return STATUSES.get(kind, INTERNAL)
 
 
 class EncounterError(Exception):

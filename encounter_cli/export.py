@@ -79,6 +79,14 @@ def machine_value(value: object, zone: tzinfo) -> object:
     return value
 
 
+def machine_record(obj: object, zone: tzinfo) -> dict[str, object]:
+    """A stored record as `-o json` and the HTTP API show it: every field, each as `machine_value` gives it."""
+    from encounter_cli.models import fields_of
+
+    model: type = type(obj)
+    return {name: machine_value(getattr(obj, name), zone) for name in fields_of(model)}
+
+
 def json_text(value: object, zone: tzinfo) -> str:
     shown = machine_value(value, zone)
     return encode_basestring(shown) if isinstance(shown, str) else json.dumps(shown, ensure_ascii=False)

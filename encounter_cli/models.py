@@ -2,7 +2,7 @@
 
 The column definitions live in the `*Columns` mixins. Table names depend on
 the configured `table_prefix`, so `models_for(prefix)` builds (once per
-prefix) a declarative base with the three mapped classes. Services find the
+prefix) a declarative base with the mapped classes. Services find the
 set in use through `models_of(session)`.
 """
 
@@ -73,9 +73,22 @@ class AppointmentColumns(TimestampColumns):
         return mapped_column("doctorId", ForeignKey(f"{target}.id", ondelete="RESTRICT"))
 
 
+class ApiTokenColumns:
+    """An HTTP API client's bearer token: only its SHA-256 is stored; the token itself is shown once."""
+
+    if TYPE_CHECKING:
+
+        def __init__(self, **values: Any) -> None: ...
+
+    id: Mapped[int] = mapped_column("id", Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column("name", ExactString(100))  # the audit actor of the client's requests
+    token_hash: Mapped[str] = mapped_column("tokenHash", ExactString(64))  # hex SHA-256
+    created_at: Mapped[datetime] = mapped_column("createdAt", UTCDateTime())
+
+
 def table_name(prefix: str, kind: str) -> str:
-    """`clinic` + `Patients` → `clinicPatients`; no prefix → `patients`."""
-    return f"{prefix}{kind}" if prefix else kind.lower()
+    """`clinic` + `ApiTokens` → `clinicApiTokens`; no prefix → `apiTokens`."""
+    return f"{prefix}{kind}" if prefix else kind[:1].lower() + kind[1:]
 
 
 @dataclass(frozen=True)
@@ -85,6 +98,7 @@ class Models:
     Patient: type[PatientColumns]
     Doctor: type[DoctorColumns]
     Appointment: type[AppointmentColumns]
+    ApiToken: type[ApiTokenColumns]
 
 
 @cache
@@ -99,7 +113,9 @@ def models_for(prefix: str = "", dialect: str = "sqlite") -> Models:
     class Base(DeclarativeBase):
         pass
 
-    patients, doctors, appointments = (table_name(prefix, k) for k in ("Patients", "Doctors", "Appointments"))
+    patients, doctors, appointments, api_tokens = (
+        table_name(prefix, k) for k in ("Patients", "Doctors", "Appointments", "ApiTokens")
+    )
 
     class Patient(PatientColumns, Base):
         __tablename__ = patients
@@ -120,7 +136,11 @@ def models_for(prefix: str = "", dialect: str = "sqlite") -> Models:
             options,
         )
 
-    return Models(prefix, Base.metadata, Patient, Doctor, Appointment)
+    class ApiToken(ApiTokenColumns, Base):
+        __tablename__ = api_tokens
+        __table_args__ = (Index(f"ux_{api_tokens}_name", "name", unique=True), options)
+
+    return Models(prefix, Base.metadata, Patient, Doctor, Appointment, ApiToken)
 
 
 def models_of(session: Session) -> Models:

@@ -159,12 +159,21 @@ class PatientCreate(Input):
     date_of_birth: BirthDate = None
 
 
+def _given(value: Any) -> Any:
+    if value is None:
+        raise ValueError("is required and cannot be cleared")
+    return value
+
+
+Kept = BeforeValidator(_given)  # a field an update may change but not clear (not checked when left out)
+
+
 class PatientUpdate(Input):
     """Only the fields given are changed; an empty phone or date of birth clears it."""
 
-    first_name: Name | None = None
-    last_name: Name | None = None
-    email: Email | None = None
+    first_name: Annotated[Name | None, Kept] = None
+    last_name: Annotated[Name | None, Kept] = None
+    email: Annotated[Email | None, Kept] = None
     phone: Phone = None
     date_of_birth: BirthDate = None
 
@@ -185,6 +194,10 @@ class AppointmentCreate(Input):
     reason: Reason = None
 
 
+class ApiTokenCreate(Input):
+    name: Name
+
+
 class Cancellation(Input):
     reason: Reason = Field(default=None)
 
@@ -201,10 +214,14 @@ def parse(model: type[M], data: Mapping[str, Any], today: date | None = None, zo
     try:
         return model.model_validate(data, context={"today": today, "zone": zone})
     except ValidationError as exc:
-        error = exc.errors(include_url=False)[0]
-        field = ".".join(str(part) for part in error["loc"]) or "input"
-        value = None if error["type"] == "missing" else error.get("input")
-        raise InvalidInput(field, value, _rule(error)) from None
+        raise invalid_input(exc.errors(include_url=False)[0]) from None
+
+
+def invalid_input(error: Mapping[str, Any]) -> InvalidInput:
+    """One Pydantic error (ours, or a web framework's) as the rule it breaks, naming field and value."""
+    field = ".".join(str(part) for part in error["loc"]) or "input"
+    value = None if error["type"] == "missing" else error.get("input")
+    return InvalidInput(field, value, _rule(error))
 
 
 def _rule(error: Mapping[str, Any]) -> str:

@@ -1,42 +1,23 @@
-"""The one place where errors become exit codes and messages (README: Exit codes)."""
+"""The one place where errors become exit codes and messages (README: Exit codes); the codes are `errors.STATUSES`."""
 
 from __future__ import annotations
 
 import json
 import sys
 import traceback
-from enum import IntEnum
 
 import typer
 
 from encounter_cli.cli.output import printable
-from encounter_cli.errors import Conflict, EncounterError, InvalidInput, NotFound, Unavailable
+from encounter_cli.errors import EncounterError, ExitStatus, statuses
 
-
-class ExitStatus(IntEnum):
-    SUCCESS = 0
-    INTERNAL = 1
-    USAGE = 2
-    INVALID = 3
-    NOT_FOUND = 4
-    CONFLICT = 5
-    UNAVAILABLE = 6
-    INTERRUPTED = 130
-
-
-EXIT_CODES: dict[str, ExitStatus] = {
-    InvalidInput.kind: ExitStatus.INVALID,
-    NotFound.kind: ExitStatus.NOT_FOUND,
-    Conflict.kind: ExitStatus.CONFLICT,
-    Unavailable.kind: ExitStatus.UNAVAILABLE,
-}
 # Typer's own usage errors and exits keep their codes and messages.
 FRAMEWORK_EXCEPTIONS = (typer.Exit, typer.Abort, typer.TyperException)
 REPORT_HINT = "this is a bug in encounter; please report it with the output of the same command run with --debug"
 
 
 def exit_status(error: EncounterError) -> ExitStatus:
-    return EXIT_CODES.get(error.kind, ExitStatus.INTERNAL)
+    return statuses(error.kind)[0]
 
 
 def report(error: BaseException, *, json_errors: bool, debug: bool) -> ExitStatus:

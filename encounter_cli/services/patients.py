@@ -16,9 +16,6 @@ from encounter_cli.services.common import Listing, conflict_guard, contains_igno
 if TYPE_CHECKING:  # schemas build Pydantic models: import them only where input is parsed
     from encounter_cli.schemas import PatientCreate, PatientUpdate
 
-REQUIRED = ("first_name", "last_name", "email")  # an update cannot clear these
-
-
 def add_patient(session: Session, data: PatientCreate, now: datetime | None = None) -> PatientColumns:
     m = models_of(session)
     rules.ensure_email_free(session, data.email)
@@ -62,9 +59,8 @@ def update_patient(
     if email != patient.email:
         rules.ensure_email_free(session, email)
     with conflict_guard(session, lambda: rules.email_taken(email)):
-        for field, value in values.items():
-            if value is not None or field not in REQUIRED:
-                setattr(patient, field, value)
+        for field, value in values.items():  # PatientUpdate refuses to clear a required field
+            setattr(patient, field, value)
         patient.updated_at = stamp(now)
     return patient
 

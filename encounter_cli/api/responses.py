@@ -1,0 +1,125 @@
+"""What routes answer: records and pages rendered as `-o json` renders them, and their models for the schema.
+
+The models document the responses (OpenAPI, /docs); the bodies themselves
+come from `export`, the code behind the command line's machine formats, so
+the API and `-o json` cannot drift apart (tests/api hold the models to the
+stored fields).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import Query
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict
+
+from encounter_cli import export
+from encounter_cli.api.errors import ErrorBody
+from encounter_cli.domain import AppointmentStatus
+from encounter_cli.services.common import Listing
+
+MAX_PAGE = 1000
+DEFAULT_PAGE = 100
+TOTAL_HEADER = "X-Total-Count"
+
+
+def _example(**values: Any) -> ConfigDict:
+    return ConfigDict(json_schema_extra={"examples": [values]})
+
+
+STAMPS = {"created_at": "2026-11-20T10:02:11+01:00", "updated_at": "2026-11-20T10:02:11+01:00"}
+
+
+class Patient(BaseModel):
+    model_config = _example(
+        id=12, first_name="Ada", last_name="Lovelace", email="ada@example.org", phone="+44 20 7946 0000",
+        date_of_birth="1815-12-10", **STAMPS,
+    )  # fmt: skip
+    id: int
+    first_name: str
+    last_name: str
+    email: str
+    phone: str | None
+    date_of_birth: date | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class Doctor(BaseModel):
+    model_config = _example(id=3, full_name="Gregory House", specialization="Diagnostics", is_active=True, **STAMPS)
+    id: int
+    full_name: str
+    specialization: str
+    is_active: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class Appointment(BaseModel):
+    model_config = _example(
+        id=7, patient_id=12, doctor_id=3, start_time="2026-12-01T09:30:00+01:00",
+        end_time="2026-12-01T10:00:00+01:00", duration_minutes=30, status="booked", reason="check-up",
+        cancelled_at=None, cancellation_reason=None, **STAMPS,
+    )  # fmt: skip
+    id: int
+    patient_id: int
+    doctor_id: int
+    start_time: datetime
+    end_time: datetime
+    duration_minutes: int
+    status: AppointmentStatus
+    reason: str | None
+    cancelled_at: datetime | None
+    cancellation_reason: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class Health(BaseModel):
+    model_config = _example(status="ok")
+    status: str
+
+
+def record(obj: object, zone: ZoneInfo, status_code: int = 200) -> JSONResponse:
+    return JSONResponse(export.machine_record(obj, zone), status_code=status_code)
+
+
+def page(listing: Listing[Any], zone: ZoneInfo) -> Response:
+    """One page of a listing as a JSON array, the number of all matching rows in X-Total-Count."""
+    columns, rows = listing.stored_rows()
+    lines = export.line_maker(columns, "json", zone)(list(rows))
+    body = "[" + ", ".join(lines) + "]"
+    return Response(body, media_type="application/json", headers={TOTAL_HEADER: str(listing.total())})
+
+
+Limit = Query(ge=1, le=MAX_PAGE, description=f"Rows per page, 1 to {MAX_PAGE}.")
+Offset = Query(ge=0, le=2**62, description="Rows to skip.")
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"model": ErrorBody, "description": description}
+
+
+ERRORS = {
+    400: _error("Invalid input: a value breaks a rule; `error.details.field` names it."),
+    401: _error("Missing or invalid bearer token."),
+    404: _error("No such record."),
+    409: _error("Conflict with stored state: a taken email or slot, an inactive doctor, a status change."),
+    413: _error("The request body is over 1 MB."),
+    503: _error("The database is unavailable, busy or not set up."),
+}
+
+
+def documented(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The error responses a route can give (every route can give 400, 401 and 503)."""
+    return {code: ERRORS[code] for code in sorted({400, 401, 503, *codes})}
+
+
+LIST_HEADERS = {TOTAL_HEADER: {"description": "How many rows match, over all pages.", "schema": {"type": "integer"}}}
+
+
+def listed(*codes: int) -> dict[int | str, dict[str, Any]]:
+    return {200: {"headers": LIST_HEADERS}, **documented(*codes)}
