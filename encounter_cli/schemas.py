@@ -14,7 +14,16 @@ from functools import lru_cache
 from typing import Annotated, Any, TypeVar
 
 from email_validator import EmailNotValidError, validate_email
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, ValidationInfo
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    WithJsonSchema,
+)
 
 from encounter_cli.clinic_time import OUTSIDE_YEARS, WHOLE_MINUTE, outside_supported_years, parse_date
 from encounter_cli.domain import CONTROL_CODES, LINE_BREAKS_AND_TABS, MAX_DURATION, MAX_ID, MIN_DURATION
@@ -138,12 +147,39 @@ def _positive(value: int) -> int:
     return value
 
 
-Name = Annotated[str, AfterValidator(_name)]
-Email = Annotated[str, AfterValidator(_email)]
-Phone = Annotated[str | None, AfterValidator(_phone)]
-BirthDate = Annotated[date | None, BeforeValidator(_iso_date), AfterValidator(_not_future)]
-Id = Annotated[int, AfterValidator(_positive)]
-Reason = Annotated[str | None, AfterValidator(_optional_text(500))]
+# Each type's JSON Schema (WithJsonSchema) documents its rules for API clients; the validators enforce them.
+Name = Annotated[str, AfterValidator(_name), WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 100})]
+Email = Annotated[str, AfterValidator(_email), WithJsonSchema({"type": "string", "format": "email", "maxLength": 254})]
+Phone = Annotated[
+    str | None,
+    AfterValidator(_phone),
+    WithJsonSchema({"anyOf": [{"type": "string", "pattern": "^[0-9 +()-]{7,20}$"}, {"type": "null"}]}),
+]
+BirthDate = Annotated[
+    date | None,
+    BeforeValidator(_iso_date),
+    AfterValidator(_not_future),
+    WithJsonSchema({"anyOf": [{"type": "string", "format": "date"}, {"type": "null"}]}),
+]
+Id = Annotated[int, AfterValidator(_positive), WithJsonSchema({"type": "integer", "minimum": 1, "maximum": MAX_ID})]
+Reason = Annotated[
+    str | None,
+    AfterValidator(_optional_text(500)),
+    WithJsonSchema({"anyOf": [{"type": "string", "maxLength": 500}, {"type": "null"}]}),
+]
+StartTime = Annotated[
+    datetime, AfterValidator(_bookable_time), WithJsonSchema({"type": "string", "format": "date-time"})
+]
+Duration = Annotated[
+    int,
+    AfterValidator(_duration),
+    WithJsonSchema({"type": "integer", "minimum": MIN_DURATION, "maximum": MAX_DURATION}),
+]
+
+
+def _example(**values: Any) -> ConfigDict:
+    """An input model's settings with an example for the API's documentation."""
+    return ConfigDict(extra="forbid", frozen=True, json_schema_extra={"examples": [values]})
 
 
 class Input(BaseModel):
@@ -151,6 +187,7 @@ class Input(BaseModel):
 
 
 class PatientCreate(Input):
+    model_config = _example(first_name="Ada", last_name="Lovelace", email="ada@example.org", date_of_birth="1815-12-10")
     id: Id | None = None
     first_name: Name
     last_name: Name
@@ -171,6 +208,8 @@ Kept = BeforeValidator(_given)  # a field an update may change but not clear (no
 class PatientUpdate(Input):
     """Only the fields given are changed; an empty phone or date of birth clears it."""
 
+    model_config = _example(phone="+44 20 7946 0000")
+
     first_name: Annotated[Name | None, Kept] = None
     last_name: Annotated[Name | None, Kept] = None
     email: Annotated[Email | None, Kept] = None
@@ -179,6 +218,7 @@ class PatientUpdate(Input):
 
 
 class DoctorCreate(Input):
+    model_config = _example(full_name="Gregory House", specialization="Diagnostics")
     id: Id | None = None
     full_name: Name
     specialization: Name
@@ -186,11 +226,12 @@ class DoctorCreate(Input):
 
 
 class AppointmentCreate(Input):
+    model_config = _example(patient_id=1, doctor_id=1, start_time="2031-12-01T09:30:00+01:00", duration_minutes=30)
     id: Id | None = None
     patient_id: Id
     doctor_id: Id
-    start_time: Annotated[datetime, AfterValidator(_bookable_time)]
-    duration_minutes: Annotated[int, AfterValidator(_duration)]
+    start_time: StartTime
+    duration_minutes: Duration
     reason: Reason = None
 
 
@@ -199,6 +240,7 @@ class ApiTokenCreate(Input):
 
 
 class Cancellation(Input):
+    model_config = _example(reason="the patient called in sick")
     reason: Reason = Field(default=None)
 
 

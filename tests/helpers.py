@@ -7,12 +7,13 @@ clear each other's tables. Always take the URL from here (`MYSQL_URL`, `mysql_ur
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
 import shutil
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -183,3 +184,60 @@ def run_concurrently(workers: int, work: Callable[[int], Any]) -> list[Any]:
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(one, range(workers)))
+
+
+# --- a real `encounter serve` ----------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextlib.contextmanager
+def running_server(db_url: str, *options: str, env: dict[str, str] | None = None) -> Iterator[str]:
+    """`encounter --db URL serve OPTIONS` in its own process group on a free port; yields its base URL.
+
+    Its log goes to a file: a pipe nobody reads would fill up and stall the server mid-test.
+    """
+    import signal
+    import subprocess
+    import sys
+    import tempfile
+    import time
+    import urllib.request
+
+    port = free_port()
+    command = [sys.executable, "-m", "encounter_cli", "--db", db_url, "serve", "--port", str(port), *options]
+    environment = {**os.environ, "ENCOUNTER_TIMEZONE": CLINIC_ZONE, **(env or {})}
+    with (
+        tempfile.TemporaryFile("w+") as log,
+        subprocess.Popen(
+            command, env=environment, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        ) as server,
+    ):
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    with urllib.request.urlopen(f"{base}/health", timeout=2) as answer:
+                        if answer.status == 200:
+                            break
+                except OSError:
+                    if server.poll() is not None or time.monotonic() > deadline:
+                        log.seek(0)
+                        raise AssertionError(f"encounter serve did not come up:\n{log.read()}") from None
+                    time.sleep(0.2)
+            yield base
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(server.pid, signal.SIGKILL)
+                server.wait()

@@ -24,7 +24,7 @@ LISTED = ("id", "name", "created_at")  # never the hash: it is nobody's business
 def add(ctx: typer.Context, name: TokenName, fmt: Output = OutputFormat.table) -> None:
     """Create a token and print it once: only its SHA-256 is stored.
 
-    Example: TOKEN=$(encounter api-token add reception-desk)
+    Example: encounter api-token add reception-desk  (in a script: TOKEN=$(encounter api-token add NAME))
     """
     from encounter_cli import schemas
     from encounter_cli.services import api_tokens

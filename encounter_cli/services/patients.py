@@ -16,6 +16,7 @@ from encounter_cli.services.common import Listing, conflict_guard, contains_igno
 if TYPE_CHECKING:  # schemas build Pydantic models: import them only where input is parsed
     from encounter_cli.schemas import PatientCreate, PatientUpdate
 
+
 def add_patient(session: Session, data: PatientCreate, now: datetime | None = None) -> PatientColumns:
     m = models_of(session)
     rules.ensure_email_free(session, data.email)

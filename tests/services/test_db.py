@@ -241,6 +241,7 @@ def prefixed(db_url):
 
 def test_table_prefix_makes_camel_case_compound_names(prefixed):
     assert sorted(t.name for t in prefixed.models.metadata.sorted_tables) == [
+        "svcTestApiTokens",
         "svcTestAppointments",
         "svcTestDoctors",
         "svcTestPatients",

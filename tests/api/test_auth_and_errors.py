@@ -1,0 +1,130 @@
+"""Tokens, the error table, limits, health and the offline docs of the HTTP API."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from encounter_cli import services
+from encounter_cli.api import responses
+from encounter_cli.api.app import create_app
+from encounter_cli.errors import STATUSES
+from encounter_cli.models import fields_of, models_for
+from encounter_cli.services import api_tokens
+from tests.api.conftest import error_of, requester
+from tests.helpers import settings_for
+
+PROTECTED = [
+    ("POST", "/patients"), ("GET", "/patients"), ("GET", "/patients/1"), ("PATCH", "/patients/1"),
+    ("POST", "/doctors"), ("GET", "/doctors"), ("GET", "/doctors/1"), ("POST", "/doctors/1/deactivate"),
+    ("POST", "/doctors/1/activate"), ("POST", "/appointments"), ("GET", "/appointments"),
+    ("GET", "/appointments/1"), ("POST", "/appointments/1/cancel"),
+]  # fmt: skip
+
+
+def test_every_route_of_the_schema_is_covered_here(anonymous):
+    schema = anonymous.get("/openapi.json").json()
+    routes = {(method.upper(), path) for path, item in schema["paths"].items() for method in item}
+    concrete = {
+        (method, path.replace("{patient_id}", "1").replace("{doctor_id}", "1").replace("{appointment_id}", "1"))
+        for method, path in routes
+    }
+    assert concrete == {*PROTECTED, ("GET", "/health")}
+
+
+@pytest.mark.parametrize(("method", "path"), PROTECTED)
+def test_every_route_but_health_needs_a_token(anonymous, token, method, path):
+    for headers in (
+        {},
+        {"Authorization": "Bearer enc_wrong"},
+        {"Authorization": f"Basic {token}"},
+        {"Authorization": token},
+    ):
+        response = requester(anonymous, headers)(method, path, 401, json={})
+        assert response.headers["WWW-Authenticate"] == "Bearer"
+        assert error_of(response)["type"] == "unauthorized"
+        assert token not in response.text
+
+
+def test_a_revoked_token_is_refused_at_once(anonymous, token, database):
+    client = requester(anonymous, {"Authorization": f"Bearer {token}"})
+    client("GET", "/patients")
+    database.run(lambda session: api_tokens.revoke_api_token(session, "test-suite"))
+    client("GET", "/patients", 401)
+
+
+def test_open_access_needs_no_token(db_url):
+    app = create_app(settings_for(db_url), open_access=True)
+    with TestClient(app) as client:
+        assert client.get("/patients").status_code == 200
+    app.state.clinic.database.dispose()
+
+
+def test_health_needs_no_token(anonymous):
+    response = anonymous.get("/health")
+    assert (response.status_code, response.json()) == (200, {"status": "ok"})
+
+
+def test_an_unreachable_database_is_503_with_the_error_body(tmp_path):
+    app = create_app(settings_for("mysql+pymysql://root@127.0.0.1:1/none"), open_access=True)
+    with TestClient(app) as client:
+        for path in ("/health", "/patients", "/doctors/1"):
+            response = client.get(path)
+            assert response.status_code == 503, response.text
+            error = error_of(response)
+            assert error["type"] == "unavailable" and "cannot use database" in error["message"]
+
+
+def test_a_bug_is_500_without_details(api, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("secret internals: ada@example.org")
+
+    monkeypatch.setattr(services, "list_doctors", broken)
+    response = api("GET", "/doctors", 500)
+    assert error_of(response) == {"type": "internal", "message": response.json()["detail"], "details": {}}
+    assert "secret" not in response.text and "ada@" not in response.text
+
+
+def test_unknown_paths_and_methods_keep_the_error_body(api):
+    assert error_of(api("GET", "/nurses", 404))["type"] == "not_found"
+    response = api("DELETE", "/patients/1", 405)
+    assert error_of(response)["type"] == "invalid" and "GET" in response.headers["Allow"]
+
+
+def test_bodies_over_1_mb_are_413_announced_or_streamed(api):
+    big = b'{"first_name": "' + b"x" * (1024 * 1024) + b'"}'
+    assert error_of(api("POST", "/patients", 413, content=big))["details"]["limit"] == 1024 * 1024
+    chunks = (big[i : i + 65536] for i in range(0, len(big), 65536))  # no Content-Length: chunked
+    assert error_of(api("POST", "/patients", 413, content=chunks))["type"] == "invalid"
+    api("POST", "/patients", 400, content=b'{"first_name": "' + b"x" * 1000 + b'"}')  # under the cap: read
+
+
+def test_statuses_come_from_the_exit_code_table():
+    assert {kind: http for kind, (_, http) in STATUSES.items()} == {
+        "invalid": 400, "not_found": 404, "conflict": 409, "unavailable": 503,
+    }  # fmt: skip
+    assert {kind: int(code) for kind, (code, _) in STATUSES.items()} == {
+        "invalid": 3, "not_found": 4, "conflict": 5, "unavailable": 6,
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("response_model", "kind"),
+    [(responses.Patient, "Patient"), (responses.Doctor, "Doctor"), (responses.Appointment, "Appointment")],
+)
+def test_response_models_document_exactly_the_stored_fields(response_model, kind):
+    assert tuple(response_model.model_fields) == fields_of(getattr(models_for(), kind))
+
+
+def test_docs_work_offline_and_the_schema_has_examples(anonymous):
+    page = anonymous.get("/docs")
+    assert page.status_code == 200 and "swagger-ui-bundle.js" in page.text
+    assert "http://" not in page.text and "https://" not in page.text  # every script and style from this server
+    for asset in ("/static-offline-docs/swagger-ui-bundle.js", "/static-offline-docs/swagger-ui.css"):
+        assert anonymous.get(asset).status_code == 200
+    schema = anonymous.get("/openapi.json").json()
+    assert schema["components"]["schemas"]["Patient"]["examples"][0]["email"] == "ada@example.org"
+    book = schema["paths"]["/appointments"]["post"]
+    assert set(book["responses"]) == {"201", "400", "401", "404", "409", "413", "503"}
+    assert "start_time" in book["requestBody"]["content"]["application/json"]["schema"]["properties"]
+    assert "X-Total-Count" in schema["paths"]["/patients"]["get"]["responses"]["200"]["headers"]
