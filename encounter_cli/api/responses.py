@@ -8,12 +8,13 @@ stored fields).
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import Query
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict
 
 from encounter_cli import export
@@ -83,8 +84,10 @@ class Health(BaseModel):
     status: str
 
 
-def record(obj: object, zone: ZoneInfo, status_code: int = 200) -> JSONResponse:
-    return JSONResponse(export.machine_record(obj, zone), status_code=status_code)
+def record(obj: object, zone: ZoneInfo, status_code: int = 200) -> Response:
+    """One record as a JSON object, spaced as the lists of `page` are."""
+    body = json.dumps(export.machine_record(obj, zone), ensure_ascii=False)
+    return Response(body, status_code=status_code, media_type="application/json")
 
 
 def page(listing: Listing[Any], zone: ZoneInfo) -> Response:
