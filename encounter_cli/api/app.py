@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
 
 from encounter_cli import __version__
@@ -24,13 +25,24 @@ Times are RFC 3339 with an offset; errors are `{"detail": ..., "error": {"type",
 def create_app(settings: Settings, *, open_access: bool = False) -> FastAPI:
     """The API over the database `settings` name; `open_access` serves requests without a token."""
     # Swagger UI's scripts and styles come from the installed package: /docs works with no internet.
-    app = FastAPIOffline(title="encounter", version=__version__, description=DESCRIPTION, redoc_url=None)
+    app = FastAPIOffline(
+        title="encounter",
+        version=__version__,
+        description=DESCRIPTION,
+        redoc_url=None,
+        generate_unique_id_function=_operation_id,
+    )
     app.state.clinic = Clinic.open(settings, open_access=open_access)
     for routes in (patients, doctors, appointments, health):
         app.include_router(routes.router)
     errors.install(app)
     middleware.install(app)
     return app
+
+
+def _operation_id(route: APIRoute) -> str:
+    """`add_patient` rather than FastAPI's `add_patient_patients_post`: client generators name methods after it."""
+    return route.name
 
 
 def app_from_environment() -> FastAPI:
