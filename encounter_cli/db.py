@@ -11,6 +11,7 @@ and shown only through `redacted`, which hides passwords.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import re
@@ -58,13 +59,18 @@ OPTIONS_HINT = "URL options are PyMySQL connection arguments, e.g. ?read_timeout
 class Database:
     """One configured database: engine, model set and session factories."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, connections: int | None = None) -> None:
+        """`connections`: how many to keep open for threads that share this database (the API's); default
+        SQLAlchemy's pool, which suits a command's one thread."""
         self.url = resolve_url(settings)
         self.models: Models = models_for(settings.table_prefix, self.url.get_backend_name())
         self.display_url = redacted(self.url)
         # A new file's owner is told: a mistyped path would otherwise start an empty clinic unnoticed.
         self.created_file = self.is_sqlite and _create_private_file(Path(str(self.url.database)))
-        self.engine = _make_engine(self.url)
+        self.engine = _make_engine(self.url, {"pool_size": connections, "max_overflow": 0} if connections else {})
+        # A server's threads queue here for SQLite's one write lock: SQLite's own wait polls with growing
+        # sleeps, which under load hands the lock out unfairly (seconds-long tails). Commands have one thread.
+        self._sqlite_writer = threading.Lock()
         self._sessions = sessionmaker(expire_on_commit=False, info={"models": self.models})
         self._tables_ready = not self.is_sqlite  # server databases are never altered implicitly
 
@@ -95,9 +101,10 @@ class Database:
     def run(self, work: Callable[[Session], T], write: bool = True) -> T:
         """Run `work` in one transaction, retrying transient lock failures (on SQLite within SQLITE_TOTAL_WAIT_S)."""
         deadline = time.monotonic() + SQLITE_TOTAL_WAIT_S if self.is_sqlite else None
+        queue = self._sqlite_writer if self.is_sqlite and write else contextlib.nullcontext()
         for attempt in range(1, WRITE_ATTEMPTS + 1):
             try:
-                with self.session(write=write, deadline=deadline) as session:
+                with queue, self.session(write=write, deadline=deadline) as session:
                     return work(session)
             except DatabaseBusy:
                 if attempt == WRITE_ATTEMPTS or _lock_wait(deadline) == 0:
@@ -248,14 +255,14 @@ def _check_sqlite_url(url: URL) -> None:
         raise Unavailable("the SQLite database path is :memory:, which would lose every write", hint=hint)
 
 
-def _make_engine(url: URL) -> Engine:
+def _make_engine(url: URL, pool: dict[str, int]) -> Engine:
     try:
-        return _sqlite_engine(url) if url.get_backend_name() == "sqlite" else _mysql_engine(url)
+        return _sqlite_engine(url, pool) if url.get_backend_name() == "sqlite" else _mysql_engine(url, pool)
     except (ArgumentError, NoSuchModuleError, ImportError) as exc:
         raise Unavailable(f"database URL is not usable: {type(exc).__name__}") from None
 
 
-def _mysql_engine(url: URL) -> Engine:
+def _mysql_engine(url: URL, pool: dict[str, int]) -> Engine:
     connect_args = _mysql_connect_args(url)
     _check_url_options(url, connect_args)  # before create_engine, which already converts some of them
     return create_engine(
@@ -263,6 +270,7 @@ def _mysql_engine(url: URL) -> Engine:
         hide_parameters=True,
         isolation_level="READ COMMITTED",  # each statement sees rows committed before it, e.g. after a lock wait
         connect_args=connect_args,
+        **pool,
     )
 
 
@@ -324,11 +332,11 @@ def _driver_objection(dialect: Dialect, url: URL, connect_args: dict[str, object
     return None
 
 
-def _sqlite_engine(url: URL) -> Engine:
+def _sqlite_engine(url: URL, pool: dict[str, int]) -> Engine:
     # An import's batch look-ups have thousands of IN parameters, a different number each time: sqlite3's
     # default cache of 128 prepared statements kept ~50 MB of them on a 1M-row import.
     connect_args = {"timeout": SQLITE_BUSY_TIMEOUT_S, "cached_statements": SQLITE_CACHED_STATEMENTS}
-    engine = create_engine(url, hide_parameters=True, connect_args=connect_args)
+    engine = create_engine(url, hide_parameters=True, connect_args=connect_args, **pool)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record) -> None:

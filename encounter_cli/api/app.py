@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
 
 from encounter_cli import __version__
 from encounter_cli.api import errors, middleware
-from encounter_cli.api.deps import Clinic
+from encounter_cli.api.deps import THREADS, Clinic
 from encounter_cli.api.routes import appointments, doctors, health, patients
 from encounter_cli.config import Settings, load_settings
 
@@ -31,6 +34,7 @@ def create_app(settings: Settings, *, open_access: bool = False) -> FastAPI:
         description=DESCRIPTION,
         redoc_url=None,
         generate_unique_id_function=_operation_id,
+        lifespan=_lifespan,
     )
     app.state.clinic = Clinic.open(settings, open_access=open_access)
     for routes in (patients, doctors, appointments, health):
@@ -38,6 +42,14 @@ def create_app(settings: Settings, *, open_access: bool = False) -> FastAPI:
     errors.install(app)
     middleware.install(app)
     return app
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # Routes run in the thread pool; as many threads as the database keeps connections, so none waits for one.
+    anyio.to_thread.current_default_thread_limiter().total_tokens = THREADS
+    yield
+    app.state.clinic.database.dispose()
 
 
 def _operation_id(route: APIRoute) -> str:

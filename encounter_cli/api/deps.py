@@ -1,4 +1,4 @@
-"""What routes depend on, declared once: the process's `Clinic`, the caller's token, a parsed JSON body."""
+"""What routes depend on, declared once: the process's `Clinic`, the `Caller` and its token, a parsed JSON body."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from encounter_cli.services import api_tokens
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
 OPEN_ACCESS_ACTOR = "no-auth"  # who a request is from when the server runs with --no-auth
+THREADS = 20  # requests of one worker process served at once, each on a database connection of its own
 
 
 class Unauthorized(Exception):
@@ -41,17 +42,13 @@ class Clinic:
     @classmethod
     def open(cls, settings: Settings, *, open_access: bool) -> Clinic:
         zone = load_zone(settings.timezone)  # a bad zone stops the server before it listens
-        return cls(Database(settings), zone, open_access)
+        return cls(Database(settings, connections=THREADS), zone, open_access)
 
     def today(self) -> date:
         return now_utc().astimezone(self.zone).date()
 
-    def run(self, work: Callable[[Session], T], *, write: bool = True) -> T:
-        """One request's unit of work: one transaction, retried on lock contention like a command's."""
-        return self.database.run(work, write=write)
 
-
-def _clinic(request: Request) -> Clinic:
+async def _clinic(request: Request) -> Clinic:  # async: no thread-pool hop for a dictionary look-up
     clinic: Clinic = request.app.state.clinic
     return clinic
 
@@ -60,20 +57,47 @@ ClinicDep = Annotated[Clinic, Depends(_clinic)]
 _bearer = HTTPBearer(auto_error=False, description="A token made by `encounter api-token add NAME`.")
 
 
-def _actor(clinic: ClinicDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> str:
-    """The name of the caller's token (the audit actor); 401 without a valid one."""
+@dataclass
+class Caller:
+    """Who sent the request: their token, checked in the same transaction as the request's work."""
+
+    clinic: Clinic
+    token: str | None  # None when the server runs with --no-auth
+    name: str = OPEN_ACCESS_ACTOR  # the token's name once checked: the audit actor
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return self.clinic.zone
+
+    def run(self, work: Callable[[Session], T], *, write: bool = True) -> T:
+        """The request's unit of work: one transaction that checks the token first (401), then does `work`.
+
+        Retried on lock contention like a command's.
+        """
+
+        def authorised(session: Session) -> T:
+            if self.token is not None:
+                holder = api_tokens.token_holder(session, self.token)
+                if holder is None:
+                    raise Unauthorized("the bearer token is not valid (revoked, or never issued)")
+                self.name = holder
+            return work(session)
+
+        return self.clinic.database.run(authorised, write=write)
+
+
+async def _caller(
+    clinic: ClinicDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Caller:
+    """401 at once without a token; a token given is checked by `Caller.run`, in the request's transaction."""
     if clinic.open_access:
-        return OPEN_ACCESS_ACTOR
+        return Caller(clinic, None)
     if credentials is None:
         raise Unauthorized("this route needs an Authorization: Bearer token")
-    holder = clinic.run(lambda session: api_tokens.token_holder(session, credentials.credentials), write=False)
-    if holder is None:
-        raise Unauthorized("the bearer token is not valid (revoked, or never issued)")
-    return holder
+    return Caller(clinic, credentials.credentials)
 
 
-Actor = Annotated[str, Depends(_actor)]
-AUTHENTICATED = [Depends(_actor)]
+CallerDep = Annotated[Caller, Depends(_caller)]
 
 
 def json_body(model: type[M]) -> Any:

@@ -21,6 +21,7 @@ from encounter_cli.cli.state import state
 API_PACKAGES = ("fastapi", "uvicorn", "fastapi_offline")
 INSTALL_HINT = "install it with: pip install 'encounter[api]'"
 APP_FACTORY = "encounter_cli.api.app:app_from_environment"
+HTTP_PROTOCOL = "encounter_cli.api.server:NoDelayHTTPProtocol"
 NO_AUTH_VARIABLE = "ENCOUNTER_SERVE_NO_AUTH"  # read by the factory in each worker; set only here
 
 
@@ -71,7 +72,9 @@ def _run(ctx: typer.Context, host: str, port: int, workers: int, no_auth: bool) 
         os.environ["ENCOUNTER_CONFIG"] = str(app_state.config_path)
     os.environ[NO_AUTH_VARIABLE] = "1" if no_auth else ""
     app_state.close()  # the workers open their own engines
-    uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, workers=workers, server_header=False)
+    uvicorn.run(
+        APP_FACTORY, factory=True, http=HTTP_PROTOCOL, host=host, port=port, workers=workers, server_header=False
+    )
 
 
 def _installed(name: str) -> bool:

@@ -12,14 +12,24 @@ from encounter_cli.errors import STATUSES
 from encounter_cli.models import fields_of, models_for
 from encounter_cli.services import api_tokens
 from tests.api.conftest import error_of, requester
-from tests.helpers import settings_for
+from tests.helpers import count, settings_for
 
-PROTECTED = [
-    ("POST", "/patients"), ("GET", "/patients"), ("GET", "/patients/1"), ("PATCH", "/patients/1"),
-    ("POST", "/doctors"), ("GET", "/doctors"), ("GET", "/doctors/1"), ("POST", "/doctors/1/deactivate"),
-    ("POST", "/doctors/1/activate"), ("POST", "/appointments"), ("GET", "/appointments"),
-    ("GET", "/appointments/1"), ("POST", "/appointments/1/cancel"),
-]  # fmt: skip
+BOOKING = {"patient_id": 1, "doctor_id": 1, "start_time": "2031-01-06T09:00:00Z", "duration_minutes": 30}
+PROTECTED = [  # each with a valid body, so that only the token is wrong
+    ("POST", "/patients", {"first_name": "A", "last_name": "B", "email": "a@example.org"}),
+    ("GET", "/patients", None),
+    ("GET", "/patients/1", None),
+    ("PATCH", "/patients/1", {"last_name": "C"}),
+    ("POST", "/doctors", {"full_name": "D", "specialization": "E"}),
+    ("GET", "/doctors", None),
+    ("GET", "/doctors/1", None),
+    ("POST", "/doctors/1/deactivate", None),
+    ("POST", "/doctors/1/activate", None),
+    ("POST", "/appointments", BOOKING),
+    ("GET", "/appointments", None),
+    ("GET", "/appointments/1", None),
+    ("POST", "/appointments/1/cancel", None),
+]
 
 
 def test_every_route_of_the_schema_is_covered_here(anonymous):
@@ -29,21 +39,23 @@ def test_every_route_of_the_schema_is_covered_here(anonymous):
         (method, path.replace("{patient_id}", "1").replace("{doctor_id}", "1").replace("{appointment_id}", "1"))
         for method, path in routes
     }
-    assert concrete == {*PROTECTED, ("GET", "/health")}
+    assert concrete == {*((method, path) for method, path, _ in PROTECTED), ("GET", "/health")}
 
 
-@pytest.mark.parametrize(("method", "path"), PROTECTED)
-def test_every_route_but_health_needs_a_token(anonymous, token, method, path):
-    for headers in (
-        {},
-        {"Authorization": "Bearer enc_wrong"},
-        {"Authorization": f"Basic {token}"},
-        {"Authorization": token},
-    ):
-        response = requester(anonymous, headers)(method, path, 401, json={})
+@pytest.mark.parametrize(("method", "path", "body"), PROTECTED)
+def test_every_route_but_health_needs_a_token(anonymous, token, database, method, path, body):
+    wrong = ({}, {"Authorization": "Bearer enc_wrong"}, {"Authorization": f"Basic {token}"}, {"Authorization": token})
+    for headers in wrong:
+        response = requester(anonymous, headers)(method, path, 401, json=body)
         assert response.headers["WWW-Authenticate"] == "Bearer"
         assert error_of(response)["type"] == "unauthorized"
         assert token not in response.text
+    assert count(database, "Patient") == count(database, "Doctor") == 0  # nothing was written
+
+
+def test_without_a_token_even_an_invalid_request_is_401(anonymous):
+    assert anonymous.post("/patients", json={"email": "bob@"}).status_code == 401
+    assert anonymous.get("/patients?limit=0").status_code == 401
 
 
 def test_a_revoked_token_is_refused_at_once(anonymous, token, database):

@@ -9,12 +9,12 @@ from fastapi.responses import Response
 
 from encounter_cli import services
 from encounter_cli.api import responses
-from encounter_cli.api.deps import AUTHENTICATED, ClinicDep, body_schema, json_body
+from encounter_cli.api.deps import CallerDep, body_schema, json_body
 from encounter_cli.clinic_time import clinic_day, parse_instant
 from encounter_cli.domain import MAX_ID, AppointmentStatus
 from encounter_cli.schemas import AppointmentCreate, Cancellation
 
-router = APIRouter(prefix="/appointments", tags=["appointments"], dependencies=AUTHENTICATED)
+router = APIRouter(prefix="/appointments", tags=["appointments"])
 AppointmentId = Annotated[int, Path(ge=1, le=MAX_ID, description="Appointment id.")]
 RecordFilter = Query(ge=1, le=MAX_ID)
 Instant = Query(description="RFC 3339 time with an offset, e.g. 2026-12-01T09:00:00+01:00.")
@@ -27,15 +27,15 @@ Instant = Query(description="RFC 3339 time with an offset, e.g. 2026-12-01T09:00
     responses=responses.documented(404, 409, 413),
     openapi_extra=body_schema(AppointmentCreate),
 )
-def book_appointment(clinic: ClinicDep, data: Annotated[AppointmentCreate, json_body(AppointmentCreate)]) -> Response:
+def book_appointment(caller: CallerDep, data: Annotated[AppointmentCreate, json_body(AppointmentCreate)]) -> Response:
     """Book a free slot of an active doctor: 404 for an unknown patient or doctor, 409 if the slot is taken."""
-    appointment = clinic.run(lambda session: services.book_appointment(session, data, zone=clinic.zone))
-    return responses.record(appointment, clinic.zone, status_code=201)
+    appointment = caller.run(lambda session: services.book_appointment(session, data, zone=caller.zone))
+    return responses.record(appointment, caller.zone, status_code=201)
 
 
 @router.get("", response_model=list[responses.Appointment], responses=responses.listed(404))
 def list_appointments(
-    clinic: ClinicDep,
+    caller: CallerDep,
     day: Annotated[str | None, Query(alias="date", description="A clinic-local day, YYYY-MM-DD.")] = None,
     doctor_id: Annotated[int | None, RecordFilter] = None,
     patient_id: Annotated[int | None, RecordFilter] = None,
@@ -46,7 +46,7 @@ def list_appointments(
     offset: Annotated[int, responses.Offset] = 0,
 ) -> Response:
     """Appointments in start order; without filters, booked ones from the start of today (clinic time)."""
-    zone = clinic.zone
+    zone = caller.zone
     where = services.appointment_filter(
         zone,
         day=clinic_day(day, zone) if day is not None else None,
@@ -56,15 +56,15 @@ def list_appointments(
         patient_id=patient_id,
         status=status,
     )
-    return clinic.run(
+    return caller.run(
         lambda session: responses.page(services.list_appointments(session, where, limit, offset), zone), write=False
     )
 
 
 @router.get("/{appointment_id}", response_model=responses.Appointment, responses=responses.documented(404))
-def show_appointment(clinic: ClinicDep, appointment_id: AppointmentId) -> Response:
-    appointment = clinic.run(lambda session: services.get_appointment(session, appointment_id), write=False)
-    return responses.record(appointment, clinic.zone)
+def show_appointment(caller: CallerDep, appointment_id: AppointmentId) -> Response:
+    appointment = caller.run(lambda session: services.get_appointment(session, appointment_id), write=False)
+    return responses.record(appointment, caller.zone)
 
 
 @router.post(
@@ -74,8 +74,8 @@ def show_appointment(clinic: ClinicDep, appointment_id: AppointmentId) -> Respon
     openapi_extra=body_schema(Cancellation, required=False),
 )
 def cancel_appointment(
-    clinic: ClinicDep, appointment_id: AppointmentId, body: Annotated[Cancellation, json_body(Cancellation)]
+    caller: CallerDep, appointment_id: AppointmentId, body: Annotated[Cancellation, json_body(Cancellation)]
 ) -> Response:
     """Cancel a future booked appointment (its slot becomes free); the body's `reason` is optional."""
-    appointment = clinic.run(lambda session: services.cancel_appointment(session, appointment_id, body.reason))
-    return responses.record(appointment, clinic.zone)
+    appointment = caller.run(lambda session: services.cancel_appointment(session, appointment_id, body.reason))
+    return responses.record(appointment, caller.zone)

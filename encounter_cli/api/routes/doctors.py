@@ -9,11 +9,11 @@ from fastapi.responses import Response
 
 from encounter_cli import services
 from encounter_cli.api import responses
-from encounter_cli.api.deps import AUTHENTICATED, ClinicDep, body_schema, json_body
+from encounter_cli.api.deps import CallerDep, body_schema, json_body
 from encounter_cli.domain import MAX_ID
 from encounter_cli.schemas import DoctorCreate
 
-router = APIRouter(prefix="/doctors", tags=["doctors"], dependencies=AUTHENTICATED)
+router = APIRouter(prefix="/doctors", tags=["doctors"])
 DoctorId = Annotated[int, Path(ge=1, le=MAX_ID, description="Doctor id.")]
 
 
@@ -24,43 +24,43 @@ DoctorId = Annotated[int, Path(ge=1, le=MAX_ID, description="Doctor id.")]
     responses=responses.documented(409, 413),
     openapi_extra=body_schema(DoctorCreate),
 )
-def add_doctor(clinic: ClinicDep, data: Annotated[DoctorCreate, json_body(DoctorCreate)]) -> Response:
+def add_doctor(caller: CallerDep, data: Annotated[DoctorCreate, json_body(DoctorCreate)]) -> Response:
     """Add a doctor, active unless `is_active` is false."""
-    doctor = clinic.run(lambda session: services.add_doctor(session, data))
-    return responses.record(doctor, clinic.zone, status_code=201)
+    doctor = caller.run(lambda session: services.add_doctor(session, data))
+    return responses.record(doctor, caller.zone, status_code=201)
 
 
 @router.get("", response_model=list[responses.Doctor], responses=responses.listed())
 def list_doctors(
-    clinic: ClinicDep,
+    caller: CallerDep,
     active: bool | None = None,
     specialization: str | None = None,
     limit: Annotated[int, responses.Limit] = responses.DEFAULT_PAGE,
     offset: Annotated[int, responses.Offset] = 0,
 ) -> Response:
     """Doctors by id; `specialization` matches part of it, ignoring case."""
-    return clinic.run(
+    return caller.run(
         lambda session: responses.page(
-            services.list_doctors(session, active, specialization, limit, offset), clinic.zone
+            services.list_doctors(session, active, specialization, limit, offset), caller.zone
         ),
         write=False,
     )
 
 
 @router.get("/{doctor_id}", response_model=responses.Doctor, responses=responses.documented(404))
-def show_doctor(clinic: ClinicDep, doctor_id: DoctorId) -> Response:
-    doctor = clinic.run(lambda session: services.get_doctor(session, doctor_id), write=False)
-    return responses.record(doctor, clinic.zone)
+def show_doctor(caller: CallerDep, doctor_id: DoctorId) -> Response:
+    doctor = caller.run(lambda session: services.get_doctor(session, doctor_id), write=False)
+    return responses.record(doctor, caller.zone)
 
 
 @router.post("/{doctor_id}/deactivate", response_model=responses.Doctor, responses=responses.documented(404))
-def deactivate_doctor(clinic: ClinicDep, doctor_id: DoctorId) -> Response:
+def deactivate_doctor(caller: CallerDep, doctor_id: DoctorId) -> Response:
     """Make the doctor unbookable; existing appointments stay booked."""
-    result = clinic.run(lambda session: services.set_doctor_active(session, doctor_id, False))
-    return responses.record(result.doctor, clinic.zone)
+    result = caller.run(lambda session: services.set_doctor_active(session, doctor_id, False))
+    return responses.record(result.doctor, caller.zone)
 
 
 @router.post("/{doctor_id}/activate", response_model=responses.Doctor, responses=responses.documented(404))
-def activate_doctor(clinic: ClinicDep, doctor_id: DoctorId) -> Response:
-    result = clinic.run(lambda session: services.set_doctor_active(session, doctor_id, True))
-    return responses.record(result.doctor, clinic.zone)
+def activate_doctor(caller: CallerDep, doctor_id: DoctorId) -> Response:
+    result = caller.run(lambda session: services.set_doctor_active(session, doctor_id, True))
+    return responses.record(result.doctor, caller.zone)

@@ -19,5 +19,5 @@ def health(clinic: ClinicDep) -> dict[str, str]:
     def ping(session: Session) -> None:
         session.execute(text("SELECT 1"))
 
-    clinic.run(ping, write=False)
+    clinic.database.run(ping, write=False)
     return {"status": "ok"}

@@ -9,11 +9,11 @@ from fastapi.responses import Response
 
 from encounter_cli import services
 from encounter_cli.api import responses
-from encounter_cli.api.deps import AUTHENTICATED, ClinicDep, body_schema, json_body
+from encounter_cli.api.deps import CallerDep, body_schema, json_body
 from encounter_cli.domain import MAX_ID
 from encounter_cli.schemas import PatientCreate, PatientUpdate
 
-router = APIRouter(prefix="/patients", tags=["patients"], dependencies=AUTHENTICATED)
+router = APIRouter(prefix="/patients", tags=["patients"])
 PatientId = Annotated[int, Path(ge=1, le=MAX_ID, description="Patient id.")]
 
 
@@ -24,30 +24,30 @@ PatientId = Annotated[int, Path(ge=1, le=MAX_ID, description="Patient id.")]
     responses=responses.documented(409, 413),
     openapi_extra=body_schema(PatientCreate),
 )
-def add_patient(clinic: ClinicDep, data: Annotated[PatientCreate, json_body(PatientCreate)]) -> Response:
+def add_patient(caller: CallerDep, data: Annotated[PatientCreate, json_body(PatientCreate)]) -> Response:
     """Add a patient; the email must not be used by another patient (409)."""
-    patient = clinic.run(lambda session: services.add_patient(session, data))
-    return responses.record(patient, clinic.zone, status_code=201)
+    patient = caller.run(lambda session: services.add_patient(session, data))
+    return responses.record(patient, caller.zone, status_code=201)
 
 
 @router.get("", response_model=list[responses.Patient], responses=responses.listed())
 def list_patients(
-    clinic: ClinicDep,
+    caller: CallerDep,
     search: str | None = None,
     limit: Annotated[int, responses.Limit] = responses.DEFAULT_PAGE,
     offset: Annotated[int, responses.Offset] = 0,
 ) -> Response:
     """Patients by id; `search` matches part of a name or the email, ignoring case."""
-    return clinic.run(
-        lambda session: responses.page(services.list_patients(session, search, limit, offset), clinic.zone),
+    return caller.run(
+        lambda session: responses.page(services.list_patients(session, search, limit, offset), caller.zone),
         write=False,
     )
 
 
 @router.get("/{patient_id}", response_model=responses.Patient, responses=responses.documented(404))
-def show_patient(clinic: ClinicDep, patient_id: PatientId) -> Response:
-    patient = clinic.run(lambda session: services.get_patient(session, patient_id), write=False)
-    return responses.record(patient, clinic.zone)
+def show_patient(caller: CallerDep, patient_id: PatientId) -> Response:
+    patient = caller.run(lambda session: services.get_patient(session, patient_id), write=False)
+    return responses.record(patient, caller.zone)
 
 
 @router.patch(
@@ -57,8 +57,8 @@ def show_patient(clinic: ClinicDep, patient_id: PatientId) -> Response:
     openapi_extra=body_schema(PatientUpdate),
 )
 def update_patient(
-    clinic: ClinicDep, patient_id: PatientId, changes: Annotated[PatientUpdate, json_body(PatientUpdate)]
+    caller: CallerDep, patient_id: PatientId, changes: Annotated[PatientUpdate, json_body(PatientUpdate)]
 ) -> Response:
     """Change the fields given; `null` or "" clears the phone or the date of birth."""
-    patient = clinic.run(lambda session: services.update_patient(session, patient_id, changes))
-    return responses.record(patient, clinic.zone)
+    patient = caller.run(lambda session: services.update_patient(session, patient_id, changes))
+    return responses.record(patient, caller.zone)
