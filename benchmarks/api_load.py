@@ -43,12 +43,10 @@ other work on the machine shows. The machine has 2 cores shared by all of them: 
 CPU nears the wall time is itself the limit, and then the floor's req/s is the client's ceiling more than
 the floor's; a large 'other' means the figures were disturbed.
 
-TCP_NODELAY (--tcp-nodelay, an experiment). With --workers > 1 uvicorn binds the socket itself with protocol
-number 0, and asyncio sets TCP_NODELAY only on sockets of protocol IPPROTO_TCP: every connection keeps
-Nagle's algorithm, and h11 writes a response's head and body separately, so on a keep-alive connection the
-body waits for the client's delayed ACK (~40 ms on Linux). This holds for both servers alike; the option
-runs both as `python -m uvicorn --http benchmarks.api_load:NoDelayH11Protocol` (encounter's app by its
-factory, the settings in the environment as `encounter serve` passes them) to show the figures without it.
+TCP_NODELAY. With --workers > 1 uvicorn binds the socket itself with protocol number 0, and asyncio sets
+TCP_NODELAY only on sockets of protocol IPPROTO_TCP, so each reply on a kept-alive connection waited ~40 ms
+for the client's delayed ACK. `encounter serve` passes uvicorn its own protocol class that sets it
+(encounter_cli/api/server.py); the floor is run with the same class (--http), so both are served alike.
 Targets are reported, never asserted: the exit code is 0 whatever the figures.
 """
 
@@ -77,8 +75,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from uvicorn.protocols.http.h11_impl import H11Protocol
-
 ZONE = "Europe/Berlin"
 DOCTORS, PATIENTS, DAY_ROWS = 64, 200, 20
 DAY_AHEAD = 30  # D, in days from today
@@ -87,9 +83,8 @@ START_TIMEOUT_S = 60.0
 MYSQL_DATABASE = "encounter_apibench"
 TARGETS = {"GET": 40.0, "POST": 20.0}  # % of the floor's req/s
 P99_TARGET_MS = 150.0
-APP_FACTORY = "encounter_cli.api.app:app_from_environment"  # what `encounter serve` runs
 FLOOR_FACTORY = "benchmarks.api_load:floor_app"
-NO_DELAY_PROTOCOL = "benchmarks.api_load:NoDelayH11Protocol"
+HTTP_PROTOCOL = "encounter_cli.api.server:NoDelayHTTPProtocol"  # what `encounter serve` passes uvicorn
 REPO = Path(__file__).resolve().parents[1]
 FLOOR_ROWS = [{"id": n, "name": f"row {n}", "active": True} for n in range(1, 4)]
 LOG_ROUTINE = re.compile(r"Started server process|Waiting for application startup|Application startup complete"
@@ -118,22 +113,6 @@ def floor_app() -> Any:
         return body
 
     return app
-
-
-class NoDelayH11Protocol(H11Protocol):
-    """--tcp-nodelay: uvicorn's h11 protocol, setting TCP_NODELAY on each connection.
-
-    With --workers N > 1 uvicorn binds the socket itself as socket.socket(AF_INET), protocol number 0, and
-    asyncio sets TCP_NODELAY only on sockets whose protocol number is IPPROTO_TCP: the connections keep
-    Nagle's algorithm. h11 writes a response's head and body in two writes, so on a keep-alive connection the
-    body waits for the ACK of the head, which the client delays (~40 ms on Linux).
-    """
-
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        sock = transport.get_extra_info("socket")
-        if sock is not None:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        super().connection_made(transport)
 
 
 # ---- servers -------------------------------------------------------------------------------------------
@@ -238,7 +217,7 @@ def uvicorn_command(factory: str, port: int, args: argparse.Namespace) -> list[s
     """uvicorn as `encounter serve` runs it (uvicorn.run(factory, workers=N, server_header=False))."""
     command = [sys.executable, "-m", "uvicorn", "--factory", factory, "--host", "127.0.0.1", "--port", str(port),
                "--workers", str(args.workers), "--no-server-header"]  # fmt: skip
-    return command + (["--http", NO_DELAY_PROTOCOL] if args.tcp_nodelay else [])
+    return command + ["--http", HTTP_PROTOCOL]
 
 
 def encounter_bin() -> str:
@@ -477,12 +456,8 @@ def bench_database(label: str, db: str, floor: Server, env: dict[str, str], work
     encounter(env, db, "db", "init")
     token = json.loads(encounter(env, db, "api-token", "add", "bench", "-o", "json"))["token"]
     port = free_port()
-    if args.tcp_nodelay:  # what `encounter serve` runs, with the protocol class that sets TCP_NODELAY
-        env = {**env, "ENCOUNTER_DATABASE_URL": db}
-        command = uvicorn_command(APP_FACTORY, port, args)
-    else:
-        command = [encounter_bin(), "--db", db, "serve", "--host", "127.0.0.1", "--port", str(port),
-                   "--workers", str(args.workers)]  # fmt: skip
+    command = [encounter_bin(), "--db", db, "serve", "--host", "127.0.0.1", "--port", str(port),
+               "--workers", str(args.workers)]  # fmt: skip
     api = start_server(f"encounter-{label}", command, env, work, port)
     servers.append(api)
     wait_ready(api, "/health", args.workers)
@@ -527,7 +502,7 @@ def print_table(rows: list[Row], args: argparse.Namespace) -> None:
     print(
         f"\n{args.rounds} round(s) x {args.seconds:g} s per row after {WARM_UP_S:g} s warm-up each;"
         f" {args.connections} connections ({'one shared AsyncClient' if args.shared_pool else 'an AsyncClient each'});"
-        f" {args.workers} uvicorn workers per server{'; TCP_NODELAY experiment' if args.tcp_nodelay else ''}."
+        f" {args.workers} uvicorn workers per server."
     )
     print(
         f"{os.cpu_count()} CPUs shared by the servers, the load generator (this process, one Python thread:"
@@ -577,9 +552,6 @@ def parse_args() -> argparse.Namespace:
                         help="one AsyncClient with Limits(max_connections=N) for all coroutines instead of one"
                              " client of one connection each (httpcore's pool then scans every connection on every"
                              " request: several times the client CPU)")  # fmt: skip
-    parser.add_argument("--tcp-nodelay", action="store_true",
-                        help="experiment: both servers with TCP_NODELAY (python -m uvicorn --http"
-                             f" {NO_DELAY_PROTOCOL}; encounter's app by its factory, not encounter serve)")  # fmt: skip
     default_mysql = os.environ.get("ENCOUNTER_TEST_MYSQL_URL")
     parser.add_argument("--mysql-url", default=default_mysql,
                         help="MariaDB/MySQL server URL (default ENCOUNTER_TEST_MYSQL_URL); its database part is"
