@@ -23,6 +23,8 @@ KNOWN_KEYS = {
     "database": {"url", "password_file", "table_prefix"},
     "clinic": {"timezone"},
 }
+# `encounter serve --no-auth` (which checked the host is loopback) tells its worker processes so.
+SERVE_NO_AUTH_VARIABLE = "ENCOUNTER_SERVE_NO_AUTH"
 PREFIX_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9]{0,29}")
 
 

@@ -23,9 +23,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
-from sqlalchemy import create_engine, event, func, inspect, select
+from sqlalchemy import create_engine, event, func, inspect, literal, select
 from sqlalchemy.engine import URL, Dialect, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, NoSuchModuleError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 from encounter_cli.config import Settings, read_password_file
@@ -139,6 +140,15 @@ class Database:
                 t.name: conn.scalar(select(func.count()).select_from(t)) if t.name in existing else None
                 for t in self.models.metadata.sorted_tables
             }
+
+    def ping(self) -> None:
+        """Raise `Unavailable` unless the database answers and holds our tables: one empty read per table."""
+
+        def read_each_table(session: Session) -> None:
+            for table in self.models.metadata.sorted_tables:
+                session.execute(select(literal(1)).select_from(table).limit(0))
+
+        self.run(read_each_table, write=False)
 
     def missing_tables(self) -> list[str]:
         """Our tables that do not exist (on SQLite they are made on first use, so none)."""
@@ -269,6 +279,7 @@ def _mysql_engine(url: URL, pool: dict[str, int]) -> Engine:
         url,
         hide_parameters=True,
         isolation_level="READ COMMITTED",  # each statement sees rows committed before it, e.g. after a lock wait
+        pool_pre_ping=True,  # a connection the server dropped (a restart, wait_timeout) is replaced, not an error
         connect_args=connect_args,
         **pool,
     )
@@ -396,6 +407,8 @@ def translate_errors(display_url: str) -> Iterator[None]:
         raise  # a constraint the services did not expect is a bug, not an outage
     except DBAPIError as exc:
         raise _classify(exc, display_url) from None
+    except PoolTimeout:  # every connection of a server's pool stayed in use
+        raise DatabaseBusy("database is busy (no free connection); nothing was written", hint="retry") from None
 
 
 def _classify(exc: DBAPIError, display_url: str) -> Unavailable:

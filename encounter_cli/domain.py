@@ -9,11 +9,21 @@ from __future__ import annotations
 from enum import Enum
 
 MAX_ID = 2**31 - 1  # id columns are INTEGER on every database
+MAX_ROWS = 2**62  # a --limit or --offset far past any table, and inside SQLite's 64-bit integers
 MIN_DURATION, MAX_DURATION = 15, 180  # minutes; no appointment is longer than MAX_DURATION
 # Characters that must not reach a terminal or a table as they are: control characters (Unicode
 # category Cc: C0, DEL, C1), line and paragraph separators, and the bidirectional overrides, which
-# can make one name display as another. Input refuses them; human output shows them escaped.
-CONTROL_CODES = (*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029, *range(0x202A, 0x202F), *range(0x2066, 0x206A))
+# can make one name display as another; and lone surrogates (invalid UTF-8 on a command line, "\ud800" in
+# JSON), which no encoding can write. Input refuses them; human output shows them escaped.
+CONTROL_CODES = (
+    *range(0x20),
+    *range(0x7F, 0xA0),
+    0x2028,
+    0x2029,
+    *range(0x202A, 0x202F),
+    *range(0x2066, 0x206A),
+    *range(0xD800, 0xE000),
+)
 LINE_BREAKS_AND_TABS = "\t\n\r"  # the controls free text (a reason) may hold
 
 

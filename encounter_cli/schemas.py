@@ -25,7 +25,14 @@ from pydantic import (
     WithJsonSchema,
 )
 
-from encounter_cli.clinic_time import OUTSIDE_YEARS, WHOLE_MINUTE, outside_supported_years, parse_date
+from encounter_cli.clinic_time import (
+    NOT_A_TIME,
+    OUTSIDE_YEARS,
+    WHOLE_MINUTE,
+    outside_supported_years,
+    parse_date,
+    read_iso_time,
+)
 from encounter_cli.domain import CONTROL_CODES, LINE_BREAKS_AND_TABS, MAX_DURATION, MAX_ID, MIN_DURATION
 from encounter_cli.errors import InvalidInput
 
@@ -112,6 +119,18 @@ def _not_future(value: date | None, info: ValidationInfo) -> date | None:
     return value
 
 
+def _iso_time(value: Any) -> Any:
+    """A datetime, or time text as the command line reads it (`read_iso_time`): never a number."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str):
+        raise ValueError(NOT_A_TIME)
+    try:
+        return read_iso_time(value.strip())
+    except ValueError:
+        raise ValueError(NOT_A_TIME) from None
+
+
 def _bookable_time(value: datetime, info: ValidationInfo) -> datetime:
     if value.tzinfo is None:
         raise ValueError("must carry a UTC offset")
@@ -148,8 +167,10 @@ def _positive(value: int) -> int:
 
 
 # Each type's JSON Schema (WithJsonSchema) documents its rules for API clients; the validators enforce them.
-Name = Annotated[str, AfterValidator(_name), WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 100})]
-Email = Annotated[str, AfterValidator(_email), WithJsonSchema({"type": "string", "format": "email", "maxLength": 254})]
+NAME_SCHEMA = {"type": "string", "minLength": 1, "maxLength": 100}
+EMAIL_SCHEMA = {"type": "string", "format": "email", "maxLength": 254}
+Name = Annotated[str, AfterValidator(_name), WithJsonSchema(NAME_SCHEMA)]
+Email = Annotated[str, AfterValidator(_email), WithJsonSchema(EMAIL_SCHEMA)]
 Phone = Annotated[
     str | None,
     AfterValidator(_phone),
@@ -168,7 +189,10 @@ Reason = Annotated[
     WithJsonSchema({"anyOf": [{"type": "string", "maxLength": 500}, {"type": "null"}]}),
 ]
 StartTime = Annotated[
-    datetime, AfterValidator(_bookable_time), WithJsonSchema({"type": "string", "format": "date-time"})
+    datetime,
+    BeforeValidator(_iso_time),
+    AfterValidator(_bookable_time),
+    WithJsonSchema({"type": "string", "format": "date-time", "description": "With an offset; whole minutes."}),
 ]
 Duration = Annotated[
     int,
@@ -203,16 +227,19 @@ def _given(value: Any) -> Any:
 
 
 Kept = BeforeValidator(_given)  # a field an update may change but not clear (not checked when left out)
+KeptName = Annotated[Name | None, Kept, WithJsonSchema(NAME_SCHEMA)]  # documented as never null
 
 
 class PatientUpdate(Input):
     """Only the fields given are changed; an empty phone or date of birth clears it."""
 
-    model_config = _example(phone="+44 20 7946 0000")
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, json_schema_extra={"examples": [{"phone": "+44 20 7946 0000"}], "minProperties": 1}
+    )
 
-    first_name: Annotated[Name | None, Kept] = None
-    last_name: Annotated[Name | None, Kept] = None
-    email: Annotated[Email | None, Kept] = None
+    first_name: KeptName = None
+    last_name: KeptName = None
+    email: Annotated[Email | None, Kept, WithJsonSchema(EMAIL_SCHEMA)] = None
     phone: Phone = None
     date_of_birth: BirthDate = None
 
@@ -247,14 +274,22 @@ class Cancellation(Input):
 M = TypeVar("M", bound=BaseModel)
 
 
-def parse(model: type[M], data: Mapping[str, Any], today: date | None = None, zone: tzinfo | None = None) -> M:
+def parse(
+    model: type[M],
+    data: Mapping[str, Any],
+    today: date | None = None,
+    zone: tzinfo | None = None,
+    *,
+    strict: bool = False,
+) -> M:
     """Validate plain values into `model`, raising `InvalidInput` for the first broken rule.
 
     `today` is the clinic's calendar date, for rules such as "date of birth not in the future";
-    `zone` the clinic's zone, in which times must be showable too.
+    `zone` the clinic's zone, in which times must be showable too. `strict` takes values as JSON
+    types them (the API): "30" is no number and "false" no boolean; import reads text and converts it.
     """
     try:
-        return model.model_validate(data, context={"today": today, "zone": zone})
+        return model.model_validate(data, strict=strict, context={"today": today, "zone": zone})
     except ValidationError as exc:
         raise invalid_input(exc.errors(include_url=False)[0]) from None
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
+import anyio
 import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
@@ -13,16 +15,19 @@ from fastapi_offline import FastAPIOffline
 
 from encounter_cli import __version__
 from encounter_cli.api import errors, middleware
-from encounter_cli.api.deps import THREADS, Clinic
+from encounter_cli.api.bodies import JsonBody
+from encounter_cli.api.deps import HEALTH_THREADS, THREADS, Clinic
 from encounter_cli.api.routes import appointments, doctors, health, patients
-from encounter_cli.config import Settings, load_settings
+from encounter_cli.config import SERVE_NO_AUTH_VARIABLE, Settings, load_settings
 
-NO_AUTH_VARIABLE = "ENCOUNTER_SERVE_NO_AUTH"  # set by `encounter serve --no-auth`, which checked the host
 DESCRIPTION = """Patients, doctors and appointments of an outpatient clinic, with the rules of the command line.
 
-Every route but `/health` needs `Authorization: Bearer <token>` (`encounter api-token add NAME`).
-Times are RFC 3339 with an offset; errors are `{"detail": ..., "error": {"type", "message", "details"}}`.
+Every route but `/health`, `/docs` and `/openapi.json` needs `Authorization: Bearer <token>`
+(`encounter api-token add NAME`). Times are RFC 3339 with an offset; errors are
+`{"detail": ..., "error": {"type", "message", "details"}}`.
 """
+ROUTERS = (patients, doctors, appointments, health)
+FRAMEWORK_SCHEMAS = ("HTTPValidationError", "ValidationError")  # of FastAPI's 422, which this API never sends
 
 
 def create_app(settings: Settings, *, open_access: bool = False) -> FastAPI:
@@ -33,21 +38,29 @@ def create_app(settings: Settings, *, open_access: bool = False) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         redoc_url=None,
+        redirect_slashes=False,  # "/patients/" is 404 with the error body, not a redirect a POST won't follow
         generate_unique_id_function=_operation_id,
         lifespan=_lifespan,
     )
     app.state.clinic = Clinic.open(settings, open_access=open_access)
-    for routes in (patients, doctors, appointments, health):
+    for routes in ROUTERS:
         app.include_router(routes.router)
     errors.install(app)
-    middleware.install(app)
+    middleware.install(app, loopback_only=open_access)
+    app.openapi = lambda: _schema(app)  # type: ignore[method-assign]
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """What `encounter serve` runs in each worker: settings as any command reads them."""
+    return create_app(load_settings(), open_access=os.environ.get(SERVE_NO_AUTH_VARIABLE) == "1")
 
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     # Routes run in the thread pool; as many threads as the database keeps connections, so none waits for one.
     anyio.to_thread.current_default_thread_limiter().total_tokens = THREADS
+    app.state.health_threads = anyio.CapacityLimiter(HEALTH_THREADS)
     yield
     app.state.clinic.database.dispose()
 
@@ -57,6 +70,20 @@ def _operation_id(route: APIRoute) -> str:
     return route.name
 
 
-def app_from_environment() -> FastAPI:
-    """What `encounter serve` runs in each worker: settings as any command reads them."""
-    return create_app(load_settings(), open_access=os.environ.get(NO_AUTH_VARIABLE) == "1")
+def _schema(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's schema, with each route's request body (validated by `JsonBody`, not by FastAPI) and
+    without the 422 responses FastAPI adds: this API answers invalid input with 400."""
+    if app.openapi_schema is None:
+        schema = FastAPI.openapi(app)
+        for route in (route for routes in ROUTERS for route in routes.router.routes):
+            if isinstance(route, APIRoute):
+                for method in route.methods or ():
+                    operation = schema["paths"][route.path_format][method.lower()]
+                    operation["responses"].pop("422", None)
+                    body = next((d.call for d in route.dependant.dependencies if isinstance(d.call, JsonBody)), None)
+                    if body is not None:
+                        operation["requestBody"] = body.openapi()
+        for name in FRAMEWORK_SCHEMAS:
+            schema.get("components", {}).get("schemas", {}).pop(name, None)
+        app.openapi_schema = schema
+    return app.openapi_schema

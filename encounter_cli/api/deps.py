@@ -1,30 +1,28 @@
-"""What routes depend on, declared once: the process's `Clinic`, the `Caller` and its token, a parsed JSON body."""
+"""What routes depend on, declared once: the process's `Clinic`, and the `Caller` with their token."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, TypeVar
 from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from encounter_cli import schemas
 from encounter_cli.clinic_time import load_zone, now_utc
 from encounter_cli.config import Settings
 from encounter_cli.db import Database
 from encounter_cli.errors import InvalidInput
 from encounter_cli.services import api_tokens
 
-M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
 OPEN_ACCESS_ACTOR = "no-auth"  # who a request is from when the server runs with --no-auth
 THREADS = 20  # requests of one worker process served at once, each on a database connection of its own
+HEALTH_THREADS = 2  # /health's own threads and connections: busy routes never hold up a health check
 
 
 class Unauthorized(Exception):
@@ -42,7 +40,7 @@ class Clinic:
     @classmethod
     def open(cls, settings: Settings, *, open_access: bool) -> Clinic:
         zone = load_zone(settings.timezone)  # a bad zone stops the server before it listens
-        return cls(Database(settings, connections=THREADS), zone, open_access)
+        return cls(Database(settings, connections=THREADS + HEALTH_THREADS), zone, open_access)
 
     def today(self) -> date:
         return now_utc().astimezone(self.zone).date()
@@ -87,40 +85,34 @@ class Caller:
 
 
 async def _caller(
-    clinic: ClinicDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+    request: Request,
+    clinic: ClinicDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
     """401 at once without a token; a token given is checked by `Caller.run`, in the request's transaction."""
-    if clinic.open_access:
-        return Caller(clinic, None)
-    if credentials is None:
+    if credentials is None and not clinic.open_access:
         raise Unauthorized("this route needs an Authorization: Bearer token")
-    return Caller(clinic, credentials.credentials)
+    _ensure_known_query(request)
+    return Caller(clinic, None if clinic.open_access or credentials is None else credentials.credentials)
+
+
+def _ensure_known_query(request: Request) -> None:
+    """A misspelt filter (`?doctor=3` for `?doctor_id=3`) is an error, not a silently wider list."""
+    known = _query_names(request.scope["route"])
+    for name, value in request.query_params.multi_items():
+        if name not in known:
+            raise InvalidInput(name, value, "is not a query parameter of this route")
+
+
+def _query_names(route: APIRoute) -> frozenset[str]:
+    """The query parameters of a route and of everything it depends on (a handful: no cache needed)."""
+    names: set[str] = set()
+    pending = [route.dependant]
+    while pending:
+        dependant = pending.pop()
+        names.update(param.alias for param in dependant.query_params)
+        pending.extend(dependant.dependencies)
+    return frozenset(names)
 
 
 CallerDep = Annotated[Caller, Depends(_caller)]
-
-
-def json_body(model: type[M]) -> Any:
-    """A dependency parsing the request's JSON object into `model` with the rules of the command line.
-
-    The clinic's today and zone take part (birth dates, supported years), so
-    the body is validated here and not by FastAPI; `body_schema` documents it.
-    """
-
-    async def parse(request: Request, clinic: ClinicDep) -> M:
-        raw = await request.body()
-        try:
-            data = json.loads(raw) if raw.strip() else {}
-        except ValueError:  # UnicodeDecodeError included
-            raise InvalidInput("body", None, "is not valid JSON") from None
-        if not isinstance(data, dict):
-            raise InvalidInput("body", None, "must be a JSON object")
-        return schemas.parse(model, data, today=clinic.today(), zone=clinic.zone)
-
-    return Depends(parse)
-
-
-def body_schema(model: type[BaseModel], *, required: bool = True) -> dict[str, Any]:
-    """The OpenAPI request body of a route whose body `json_body(model)` parses."""
-    content = {"application/json": {"schema": model.model_json_schema()}}
-    return {"requestBody": {"required": required, "content": content}}

@@ -1,13 +1,16 @@
-"""Limits and logging around every request: bodies over 1 MB are refused (413); logs carry no query strings."""
+"""Around every request: bodies over 1 MB are refused (413); logs carry no query strings; and without
+tokens (`--no-auth`), only this machine's own clients are served (no web page, no rebound DNS name)."""
 
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from encounter_cli.api.errors import error_response
+from encounter_cli.loopback import is_loopback
 
 MAX_BODY_BYTES = 1024 * 1024
 TOO_LARGE = f"the request body is larger than {MAX_BODY_BYTES} bytes"
@@ -52,6 +55,31 @@ class BodyLimit:
         await response(scope, receive, send)
 
 
+class LoopbackOnly:
+    """For a server without tokens: refuse a Host that is not a loopback name (a DNS name rebound to
+    127.0.0.1) and a request a web page sent (its Origin is not loopback), so a page open in a browser on
+    this machine can neither read nor change the clinic's records."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            headers = dict(scope["headers"])
+            origin = headers.get(b"origin")
+            host = headers.get(b"host", b"").decode("latin-1")
+            if not is_loopback(urlsplit(f"//{host}").hostname):
+                problem = f"Host {host!r} is not this machine: a server without tokens answers only loopback names"
+            elif origin is not None and not is_loopback(urlsplit(origin.decode("latin-1")).hostname):
+                problem = "requests from web pages are refused by a server without tokens"
+            else:
+                problem = ""
+            if problem:
+                await error_response(403, "forbidden", problem, {})(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 class _WithoutQuery(logging.Filter):
     """Uvicorn's access log without query strings: a search for a patient's name is no business of the log."""
 
@@ -62,8 +90,10 @@ class _WithoutQuery(logging.Filter):
         return True
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, *, loopback_only: bool) -> None:
     app.add_middleware(BodyLimit)
+    if loopback_only:
+        app.add_middleware(LoopbackOnly)
     access_log = logging.getLogger("uvicorn.access")
     if not any(isinstance(known, _WithoutQuery) for known in access_log.filters):
         access_log.addFilter(_WithoutQuery())

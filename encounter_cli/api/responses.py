@@ -19,10 +19,11 @@ from pydantic import BaseModel, ConfigDict
 
 from encounter_cli import export
 from encounter_cli.api.errors import ErrorBody
-from encounter_cli.domain import AppointmentStatus
+from encounter_cli.domain import MAX_ROWS, AppointmentStatus
 from encounter_cli.services.common import Listing
 
 MAX_PAGE = 1000
+PRIVATE = {"Cache-Control": "no-store"}  # patient data stays out of proxies' and browsers' caches
 DEFAULT_PAGE = 100
 TOTAL_HEADER = "X-Total-Count"
 
@@ -84,10 +85,12 @@ class Health(BaseModel):
     status: str
 
 
-def record(obj: object, zone: ZoneInfo, status_code: int = 200) -> Response:
+def record(obj: object, zone: ZoneInfo, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
     """One record as a JSON object, spaced as the lists of `page` are."""
     body = json.dumps(export.machine_record(obj, zone), ensure_ascii=False)
-    return Response(body, status_code=status_code, media_type="application/json")
+    return Response(
+        body, status_code=status_code, headers={**PRIVATE, **(headers or {})}, media_type="application/json"
+    )
 
 
 def page(listing: Listing[Any], zone: ZoneInfo) -> Response:
@@ -95,11 +98,11 @@ def page(listing: Listing[Any], zone: ZoneInfo) -> Response:
     columns, rows = listing.stored_rows()
     lines = export.line_maker(columns, "json", zone)(list(rows))
     body = "[" + ", ".join(lines) + "]"
-    return Response(body, media_type="application/json", headers={TOTAL_HEADER: str(listing.total())})
+    return Response(body, media_type="application/json", headers={**PRIVATE, TOTAL_HEADER: str(listing.total())})
 
 
 Limit = Query(ge=1, le=MAX_PAGE, description=f"Rows per page, 1 to {MAX_PAGE}.")
-Offset = Query(ge=0, le=2**62, description="Rows to skip.")
+Offset = Query(ge=0, le=MAX_ROWS, description="Rows to skip.")
 
 
 def _error(description: str) -> dict[str, Any]:
@@ -109,16 +112,19 @@ def _error(description: str) -> dict[str, Any]:
 ERRORS = {
     400: _error("Invalid input: a value breaks a rule; `error.details.field` names it."),
     401: _error("Missing or invalid bearer token."),
+    403: _error("Refused by a server without tokens (--no-auth): a Host or Origin that is not loopback."),
     404: _error("No such record."),
     409: _error("Conflict with stored state: a taken email or slot, an inactive doctor, a status change."),
     413: _error("The request body is over 1 MB."),
-    503: _error("The database is unavailable, busy or not set up."),
+    500: _error("A bug in encounter: no details here; the server log has them."),
+    503: _error("The database is unavailable, busy (then with Retry-After) or not set up."),
 }
+EVERY_ROUTE = {400, 401, 403, 413, 500, 503}
 
 
 def documented(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """The error responses a route can give (every route can give 400, 401 and 503)."""
-    return {code: ERRORS[code] for code in sorted({400, 401, 503, *codes})}
+    """The error responses a route can give: its own `codes` and those every route can give."""
+    return {code: ERRORS[code] for code in sorted({*EVERY_ROUTE, *codes})}
 
 
 LIST_HEADERS = {TOTAL_HEADER: {"description": "How many rows match, over all pages.", "schema": {"type": "integer"}}}

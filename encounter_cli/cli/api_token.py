@@ -60,7 +60,9 @@ def revoke(ctx: typer.Context, name: TokenName) -> None:
 
     Example: encounter api-token revoke reception-desk
     """
+    from encounter_cli import schemas
     from encounter_cli.services import api_tokens
 
-    state(ctx).database().run(lambda session: api_tokens.revoke_api_token(session, name))
-    output.note(f'API token "{name}" revoked')
+    data = schemas.parse(schemas.ApiTokenCreate, {"name": name})  # the name as `add` stored it: trimmed
+    state(ctx).database().run(lambda session: api_tokens.revoke_api_token(session, data.name))
+    output.note(f'API token "{data.name}" revoked')

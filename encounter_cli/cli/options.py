@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from encounter_cli.domain import MAX_ID
+from encounter_cli.domain import MAX_ID, MAX_ROWS
 
 OUTPUT_META_KEY = "encounter.output"
 
@@ -41,7 +41,6 @@ Output = Annotated[
         help="Output format: table, json, ndjson, csv, or csv-safe (csv for spreadsheets: = + - @ cells get a ').",
     ),
 ]
-MAX_ROWS = 2**62  # far past any table, and inside SQLite's 64-bit integers
 Limit = Annotated[int | None, typer.Option("--limit", min=1, max=MAX_ROWS, help="Return at most N rows.")]
 Offset = Annotated[int, typer.Option("--offset", min=0, max=MAX_ROWS, help="Skip the first N rows.")]
 RecordId = Annotated[int, typer.Argument(help="Record id.", show_default=False, min=1, max=MAX_ID)]

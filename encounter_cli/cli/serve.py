@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import errno
 import importlib.util
-import ipaddress
 import os
 import socket
 from typing import Annotated
@@ -17,12 +16,12 @@ import typer
 
 from encounter_cli.cli import output
 from encounter_cli.cli.state import state
+from encounter_cli.loopback import is_loopback
 
 API_PACKAGES = ("fastapi", "uvicorn", "fastapi_offline")
 INSTALL_HINT = "install it with: pip install 'encounter[api]'"
 APP_FACTORY = "encounter_cli.api.app:app_from_environment"
 HTTP_PROTOCOL = "encounter_cli.api.server:NoDelayHTTPProtocol"
-NO_AUTH_VARIABLE = "ENCOUNTER_SERVE_NO_AUTH"  # read by the factory in each worker; set only here
 
 
 def serve(
@@ -34,7 +33,9 @@ def serve(
         bool, typer.Option("--no-auth", help="Accept requests without a token (loopback hosts only).")
     ] = False,
 ) -> None:
-    """Serve the HTTP API: every route needs a bearer token (encounter api-token add NAME) but /health.
+    """Serve the HTTP API: every route but /health, /docs and /openapi.json needs a bearer token.
+
+    Tokens come from encounter api-token add NAME. Stops gracefully on Ctrl-C or SIGTERM.
 
     Example: encounter serve --host 127.0.0.1 --port 8000 --workers 4
     """
@@ -44,7 +45,7 @@ def serve(
     missing = [name for name in API_PACKAGES if not _installed(name)]
     if missing:
         raise Unavailable(f"the HTTP API is not installed (missing: {', '.join(missing)})", hint=INSTALL_HINT)
-    if no_auth and not _is_loopback(host):
+    if no_auth and not is_loopback(host):
         raise typer.BadParameter(
             f"is only allowed on a loopback host such as 127.0.0.1, not {host}", param_hint="--no-auth"
         )
@@ -53,7 +54,7 @@ def serve(
     missing_tables = database.missing_tables()
     if missing_tables:
         raise Unavailable(
-            f"the tables {', '.join(missing_tables)} are missing in {database.display_url}",
+            f"missing tables in {database.display_url}: {', '.join(missing_tables)}",
             hint="run: encounter db init",
         )
     if not no_auth and not database.run(api_tokens.any_token, write=False):
@@ -64,16 +65,24 @@ def serve(
 def _run(ctx: typer.Context, host: str, port: int, workers: int, no_auth: bool) -> None:
     import uvicorn
 
+    from encounter_cli.config import SERVE_NO_AUTH_VARIABLE
+
     app_state = state(ctx)
     # Each worker reads its settings as any command would: options become the environment they outrank.
     if app_state.db_url:
         os.environ["ENCOUNTER_DATABASE_URL"] = app_state.db_url
     if app_state.config_path:
         os.environ["ENCOUNTER_CONFIG"] = str(app_state.config_path)
-    os.environ[NO_AUTH_VARIABLE] = "1" if no_auth else ""
+    os.environ[SERVE_NO_AUTH_VARIABLE] = "1" if no_auth else ""
     app_state.close()  # the workers open their own engines
     uvicorn.run(
-        APP_FACTORY, factory=True, http=HTTP_PROTOCOL, host=host, port=port, workers=workers, server_header=False
+        APP_FACTORY,
+        factory=True,
+        http=HTTP_PROTOCOL,
+        host=host.strip("[]"),  # an IPv6 address as a URL writes it: [::1]
+        port=port,
+        workers=workers,
+        server_header=False,
     )
 
 
@@ -81,15 +90,6 @@ def _installed(name: str) -> bool:
     try:
         return importlib.util.find_spec(name) is not None
     except (ImportError, ValueError):  # a package present but broken, or blocked in sys.modules
-        return False
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
         return False
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -67,7 +69,7 @@ def test_a_revoked_token_is_refused_at_once(anonymous, token, database):
 
 def test_open_access_needs_no_token(db_url):
     app = create_app(settings_for(db_url), open_access=True)
-    with TestClient(app) as client:
+    with TestClient(app, base_url="http://127.0.0.1") as client:
         assert client.get("/patients").status_code == 200
     app.state.clinic.database.dispose()
 
@@ -79,12 +81,17 @@ def test_health_needs_no_token(anonymous):
 
 def test_an_unreachable_database_is_503_with_the_error_body(tmp_path):
     app = create_app(settings_for("mysql+pymysql://root@127.0.0.1:1/none"), open_access=True)
-    with TestClient(app) as client:
+    with TestClient(app, base_url="http://127.0.0.1") as client:
         for path in ("/health", "/patients", "/doctors/1"):
             response = client.get(path)
             assert response.status_code == 503, response.text
             error = error_of(response)
-            assert error["type"] == "unavailable" and "cannot use database" in error["message"]
+            assert error == {
+                "type": "unavailable",
+                "message": "the database is unavailable; the server log says why",
+                "details": {},
+            }
+            assert "mysql" not in response.text and "127.0.0.1" not in response.text  # the URL is for the log only
 
 
 def test_a_bug_is_500_without_details(api, monkeypatch):
@@ -137,6 +144,100 @@ def test_docs_work_offline_and_the_schema_has_examples(anonymous):
     schema = anonymous.get("/openapi.json").json()
     assert schema["components"]["schemas"]["Patient"]["examples"][0]["email"] == "ada@example.org"
     book = schema["paths"]["/appointments"]["post"]
-    assert set(book["responses"]) == {"201", "400", "401", "404", "409", "413", "503"}
+    assert set(book["responses"]) == {"201", "400", "401", "403", "404", "409", "413", "500", "503"}
+    assert "422" not in json.dumps(schema) and "HTTPValidationError" not in json.dumps(schema)
+    update = schema["paths"]["/patients/{patient_id}"]["patch"]["requestBody"]["content"]["application/json"]["schema"]
+    first_name = update["properties"]["first_name"]
+    assert update["minProperties"] == 1 and first_name["type"] == "string" and "anyOf" not in first_name  # not null
+    assert "id" not in book["requestBody"]["content"]["application/json"]["schema"]["properties"]
+    cancel = schema["paths"]["/appointments/{appointment_id}/cancel"]["post"]
+    assert cancel["requestBody"]["required"] is False and book["requestBody"]["required"] is True
     assert "start_time" in book["requestBody"]["content"]["application/json"]["schema"]["properties"]
     assert "X-Total-Count" in schema["paths"]["/patients"]["get"]["responses"]["200"]["headers"]
+
+
+@pytest.mark.parametrize(
+    ("content", "rule"),
+    [
+        (b'{"first_name": NaN}', "holds NaN, which JSON does not have"),
+        (b'{"id": Infinity}', "holds Infinity"),
+        (b'{"duration_minutes": 1e400}', "too large for a float"),
+        (b'{"first_name": "A\\ud800"}', "lone surrogate"),
+        (b'{"\\udfff": 1}', "lone surrogate"),
+        (b'{"first_name": "Ada", "first_name": "Bob"}', 'gives "first_name" twice'),
+        (b"[" * 100_000 + b"]" * 100_000, "is not valid JSON"),
+    ],
+)
+def test_hostile_json_is_400_never_500(api, content, rule):
+    error = error_of(api("POST", "/patients", 400, content=content))
+    assert error["details"]["field"] == "body" and rule in error["message"]
+
+
+def test_ids_are_assigned_by_the_server(api):
+    body = {"id": 2**31 - 1, "full_name": "Max", "specialization": "Y"}
+    assert error_of(api("POST", "/doctors", 400, json=body))["message"] == 'id: "2147483647" is assigned by the server'
+    assert api("POST", "/doctors", 201, json={k: v for k, v in body.items() if k != "id"}).json()["id"] == 1
+
+
+@pytest.mark.parametrize("value", ["false", 0, "no", None])
+def test_values_are_taken_as_json_types_them(api, value):
+    body = {"full_name": "D", "specialization": "S", "is_active": value}
+    assert error_of(api("POST", "/doctors", 400, json=body))["details"]["field"] == "is_active"
+
+
+def test_an_unknown_query_parameter_is_400(api):
+    error = error_of(api("GET", "/appointments?doctor=3", 400))
+    assert error["message"] == 'doctor: "3" is not a query parameter of this route'
+    api("GET", "/appointments?doctor_id=3", 404)  # the right spelling
+
+
+def test_a_trailing_slash_is_404_not_a_redirect(api):
+    assert error_of(api("POST", "/patients/", 404, json={}))["type"] == "not_found"
+
+
+def test_patient_data_is_not_cached_and_deactivation_counts_the_kept_bookings(api):
+    api("POST", "/patients", 201, json={"first_name": "A", "last_name": "B", "email": "a@example.org"})
+    api("POST", "/doctors", 201, json={"full_name": "D", "specialization": "S"})
+    api("POST", "/appointments", 201, json=BOOKING)
+    assert api("GET", "/patients").headers["Cache-Control"] == "no-store"
+    assert api("GET", "/patients/1").headers["Cache-Control"] == "no-store"
+    assert api("POST", "/doctors/1/deactivate").headers["X-Booked-Remaining"] == "1"
+
+
+def test_a_busy_database_is_503_with_retry_after(api, monkeypatch):
+    from encounter_cli.errors import DatabaseBusy
+
+    def busy(*args, **kwargs):
+        raise DatabaseBusy("database is busy (deadlock); nothing was written")
+
+    monkeypatch.setattr(services, "list_doctors", busy)
+    response = api("GET", "/doctors", 503)
+    assert response.headers["Retry-After"] == "1" and "retry" in error_of(response)["message"]
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        ({}, 200),
+        ({"Host": "localhost:8000"}, 200),
+        ({"Host": "[::1]:8000", "Origin": "http://127.0.0.1:8000"}, 200),  # /docs' own "Try it out"
+        ({"Host": "clinic.evil.example"}, 403),  # a DNS name rebound to 127.0.0.1
+        ({"Origin": "https://evil.example"}, 403),  # a web page open in a browser on this machine
+    ],
+)
+def test_a_server_without_tokens_serves_only_this_machine(db_url, headers, status):
+    app = create_app(settings_for(db_url), open_access=True)
+    with TestClient(app, base_url="http://127.0.0.1:8000") as client:
+        response = client.post("/doctors", json={"full_name": "D", "specialization": "S"}, headers=headers)
+        assert response.status_code == (201 if status == 200 else status), response.text
+        if status == 403:
+            assert error_of(response)["type"] == "forbidden"
+            assert client.get("/doctors", headers=headers).status_code == 403
+
+
+@pytest.mark.mysql_only
+def test_health_is_503_when_the_tables_are_missing(mysql_url):
+    app = create_app(settings_for(mysql_url, prefix="neverMade"))
+    with TestClient(app) as client:
+        response = client.get("/health")
+    assert response.status_code == 503 and error_of(response)["type"] == "unavailable"

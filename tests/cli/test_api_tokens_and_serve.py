@@ -78,3 +78,13 @@ def test_help_does_not_import_the_web_framework():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip().endswith("clean") and "serve" in result.stdout
+
+
+def test_revoke_reads_the_name_as_add_stored_it(cli):
+    cli("api-token", "add", " desk ")
+    assert 'API token "desk" revoked' in cli("api-token", "revoke", " desk ").stderr
+
+
+def test_a_lone_surrogate_from_invalid_utf8_is_invalid_input_not_a_crash(cli):
+    result = cli("doctor", "add", "--full-name", "A\udcff", "--specialization", "x", "-o", "json", expect=3)
+    assert error_json(result)["details"]["field"] == "full_name" and "\\udcff" in result.stderr

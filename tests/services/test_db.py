@@ -288,3 +288,31 @@ def test_new_sqlite_file_is_private(tmp_path):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
     finally:
         database.dispose()
+
+
+@pytest.mark.mysql_only
+def test_a_connection_the_server_dropped_is_replaced_not_an_error(db_url):
+    """A server restart or wait_timeout closes pooled connections; the next use must not fail (pre-ping)."""
+    from sqlalchemy import text
+
+    database = Database(settings_for(db_url), connections=1)
+    try:
+        victim = database.run(lambda s: s.scalar(text("SELECT CONNECTION_ID()")), write=False)
+        killer = Database(settings_for(db_url))
+        killer.run(lambda s: s.execute(text(f"KILL {int(victim)}")), write=False)
+        killer.dispose()
+        again = database.run(lambda s: s.scalar(text("SELECT CONNECTION_ID()")), write=False)
+        assert again != victim
+    finally:
+        database.dispose()
+
+
+def test_ping_checks_the_tables_too(db_url):
+    database = Database(settings_for(db_url))
+    database.ping()
+    database.dispose()
+    if db_url.startswith("mysql"):
+        bare = Database(settings_for(db_url, prefix="neverMade"))
+        with pytest.raises(Unavailable, match="tables are missing"):
+            bare.ping()
+        bare.dispose()

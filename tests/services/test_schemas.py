@@ -417,14 +417,14 @@ def test_start_times_outside_years_1_to_9998_are_invalid(start):
     assert "outside the supported years" in error.rule
 
 
-def test_the_control_character_patterns_are_exactly_unicode_cc_zl_zp_and_bidi_controls():
-    """The fast patterns stand for unicodedata's categories: checked over every code point."""
+def test_the_control_character_patterns_are_exactly_unicode_cc_zl_zp_cs_and_bidi_controls():
+    """The fast patterns stand for unicodedata's categories (Cs: lone surrogates): checked over every code point."""
     import sys
     import unicodedata
 
     bidi = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
     for code in range(sys.maxunicode + 1):
         ch = chr(code)
-        control = unicodedata.category(ch) in ("Cc", "Zl", "Zp") or ch in bidi
+        control = unicodedata.category(ch) in ("Cc", "Zl", "Zp", "Cs") or ch in bidi
         assert bool(schemas.CONTROL_CHARACTERS.search(ch)) == control, hex(code)
         assert bool(schemas.CONTROLS_IN_TEXT.search(ch)) == (control and ch not in "\t\n\r"), hex(code)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 
 from encounter_cli import services
 from encounter_cli.api import responses
-from encounter_cli.api.deps import CallerDep, body_schema, json_body
+from encounter_cli.api.bodies import JsonBody
+from encounter_cli.api.deps import CallerDep
 from encounter_cli.clinic_time import clinic_day, parse_instant
 from encounter_cli.domain import MAX_ID, AppointmentStatus
 from encounter_cli.schemas import AppointmentCreate, Cancellation
@@ -25,9 +26,10 @@ Instant = Query(description="RFC 3339 time with an offset, e.g. 2026-12-01T09:00
     status_code=201,
     response_model=responses.Appointment,
     responses=responses.documented(404, 409, 413),
-    openapi_extra=body_schema(AppointmentCreate),
 )
-def book_appointment(caller: CallerDep, data: Annotated[AppointmentCreate, json_body(AppointmentCreate)]) -> Response:
+def book_appointment(
+    caller: CallerDep, data: Annotated[AppointmentCreate, Depends(JsonBody(AppointmentCreate))]
+) -> Response:
     """Book a free slot of an active doctor: 404 for an unknown patient or doctor, 409 if the slot is taken."""
     appointment = caller.run(lambda session: services.book_appointment(session, data, zone=caller.zone))
     return responses.record(appointment, caller.zone, status_code=201)
@@ -71,10 +73,9 @@ def show_appointment(caller: CallerDep, appointment_id: AppointmentId) -> Respon
     "/{appointment_id}/cancel",
     response_model=responses.Appointment,
     responses=responses.documented(404, 409, 413),
-    openapi_extra=body_schema(Cancellation, required=False),
 )
 def cancel_appointment(
-    caller: CallerDep, appointment_id: AppointmentId, body: Annotated[Cancellation, json_body(Cancellation)]
+    caller: CallerDep, appointment_id: AppointmentId, body: Annotated[Cancellation, Depends(JsonBody(Cancellation))]
 ) -> Response:
     """Cancel a future booked appointment (its slot becomes free); the body's `reason` is optional."""
     appointment = caller.run(lambda session: services.cancel_appointment(session, appointment_id, body.reason))

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Depends, Path
 from fastapi.responses import Response
 
 from encounter_cli import services
 from encounter_cli.api import responses
-from encounter_cli.api.deps import CallerDep, body_schema, json_body
+from encounter_cli.api.bodies import JsonBody
+from encounter_cli.api.deps import CallerDep
 from encounter_cli.domain import MAX_ID
 from encounter_cli.schemas import DoctorCreate
 
@@ -22,9 +23,8 @@ DoctorId = Annotated[int, Path(ge=1, le=MAX_ID, description="Doctor id.")]
     status_code=201,
     response_model=responses.Doctor,
     responses=responses.documented(409, 413),
-    openapi_extra=body_schema(DoctorCreate),
 )
-def add_doctor(caller: CallerDep, data: Annotated[DoctorCreate, json_body(DoctorCreate)]) -> Response:
+def add_doctor(caller: CallerDep, data: Annotated[DoctorCreate, Depends(JsonBody(DoctorCreate))]) -> Response:
     """Add a doctor, active unless `is_active` is false."""
     doctor = caller.run(lambda session: services.add_doctor(session, data))
     return responses.record(doctor, caller.zone, status_code=201)
@@ -53,14 +53,19 @@ def show_doctor(caller: CallerDep, doctor_id: DoctorId) -> Response:
     return responses.record(doctor, caller.zone)
 
 
-@router.post("/{doctor_id}/deactivate", response_model=responses.Doctor, responses=responses.documented(404))
+REMAINING = "X-Booked-Remaining"
+ACTIVATED = {200: {"headers": {REMAINING: {"description": "The doctor's future booked appointments, kept.",
+                                           "schema": {"type": "integer"}}}}, **responses.documented(404)}  # fmt: skip
+
+
+@router.post("/{doctor_id}/deactivate", response_model=responses.Doctor, responses=ACTIVATED)
 def deactivate_doctor(caller: CallerDep, doctor_id: DoctorId) -> Response:
-    """Make the doctor unbookable; existing appointments stay booked."""
+    """Make the doctor unbookable; existing appointments stay booked, and X-Booked-Remaining counts them."""
     result = caller.run(lambda session: services.set_doctor_active(session, doctor_id, False))
-    return responses.record(result.doctor, caller.zone)
+    return responses.record(result.doctor, caller.zone, headers={REMAINING: str(result.booked_remaining)})
 
 
-@router.post("/{doctor_id}/activate", response_model=responses.Doctor, responses=responses.documented(404))
+@router.post("/{doctor_id}/activate", response_model=responses.Doctor, responses=ACTIVATED)
 def activate_doctor(caller: CallerDep, doctor_id: DoctorId) -> Response:
     result = caller.run(lambda session: services.set_doctor_active(session, doctor_id, True))
-    return responses.record(result.doctor, caller.zone)
+    return responses.record(result.doctor, caller.zone, headers={REMAINING: str(result.booked_remaining)})

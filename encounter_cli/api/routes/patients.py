@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Depends, Path
 from fastapi.responses import Response
 
 from encounter_cli import services
 from encounter_cli.api import responses
-from encounter_cli.api.deps import CallerDep, body_schema, json_body
+from encounter_cli.api.bodies import JsonBody
+from encounter_cli.api.deps import CallerDep
 from encounter_cli.domain import MAX_ID
 from encounter_cli.schemas import PatientCreate, PatientUpdate
 
@@ -22,9 +23,8 @@ PatientId = Annotated[int, Path(ge=1, le=MAX_ID, description="Patient id.")]
     status_code=201,
     response_model=responses.Patient,
     responses=responses.documented(409, 413),
-    openapi_extra=body_schema(PatientCreate),
 )
-def add_patient(caller: CallerDep, data: Annotated[PatientCreate, json_body(PatientCreate)]) -> Response:
+def add_patient(caller: CallerDep, data: Annotated[PatientCreate, Depends(JsonBody(PatientCreate))]) -> Response:
     """Add a patient; the email must not be used by another patient (409)."""
     patient = caller.run(lambda session: services.add_patient(session, data))
     return responses.record(patient, caller.zone, status_code=201)
@@ -54,10 +54,9 @@ def show_patient(caller: CallerDep, patient_id: PatientId) -> Response:
     "/{patient_id}",
     response_model=responses.Patient,
     responses=responses.documented(404, 409, 413),
-    openapi_extra=body_schema(PatientUpdate),
 )
 def update_patient(
-    caller: CallerDep, patient_id: PatientId, changes: Annotated[PatientUpdate, json_body(PatientUpdate)]
+    caller: CallerDep, patient_id: PatientId, changes: Annotated[PatientUpdate, Depends(JsonBody(PatientUpdate))]
 ) -> Response:
     """Change the fields given; `null` or "" clears the phone or the date of birth."""
     patient = caller.run(lambda session: services.update_patient(session, patient_id, changes))
