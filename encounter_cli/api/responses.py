@@ -96,9 +96,10 @@ def record(obj: object, zone: ZoneInfo, status_code: int = 200, headers: dict[st
 def page(listing: Listing[Any], zone: ZoneInfo) -> Response:
     """One page of a listing as a JSON array, the number of all matching rows in X-Total-Count."""
     columns, rows = listing.stored_rows()
-    lines = export.line_maker(columns, "json", zone)(list(rows))
-    body = "[" + ", ".join(lines) + "]"
-    return Response(body, media_type="application/json", headers={**PRIVATE, TOTAL_HEADER: str(listing.total())})
+    fetched = list(rows)
+    body = "[" + ", ".join(export.line_maker(columns, "json", zone)(fetched)) + "]"
+    total = listing.total_after(len(fetched))
+    return Response(body, media_type="application/json", headers={**PRIVATE, TOTAL_HEADER: str(total)})
 
 
 Limit = Query(ge=1, le=MAX_PAGE, description=f"Rows per page, 1 to {MAX_PAGE}.")

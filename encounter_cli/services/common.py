@@ -78,6 +78,14 @@ class Listing(Generic[T]):
         counted = self.query.order_by(None).with_only_columns(func.count(), maintain_column_froms=True)
         return self.session.scalar(counted) or 0
 
+    def total_after(self, fetched: int) -> int:
+        """`total()`, for a page of this listing that fetched `fetched` rows: counted only when the page
+        cannot tell, because it was full or came back empty past the start."""
+        short_page = self.limit is None or fetched < self.limit
+        if short_page and (fetched or not self.offset):
+            return self.offset + fetched
+        return self.total()
+
 
 def _stored_column(name: str, column: Column[Any], dialect: Dialect) -> StoredColumn:
     load = column.type.dialect_impl(dialect).result_processor(dialect, None)

@@ -395,3 +395,15 @@ def test_total_then_a_long_streamed_listing(database):
 
     total, ids = database.run(work, write=False)
     assert (total, ids) == (1500, list(range(1, 1501)))
+
+
+@pytest.mark.parametrize(("limit", "offset"), [(None, 0), (10, 0), (5, 0), (3, 0), (3, 3), (3, 5), (3, 9), (None, 7)])
+def test_a_page_tells_the_total_without_counting_unless_it_cannot(database, limit, offset):
+    for n in range(5):
+        add(database, email=f"p{n}@example.org")
+
+    def page_and_total(session):
+        listing = services.list_patients(session, limit=limit, offset=offset)
+        return listing.total_after(len(list(listing))), listing.total()
+
+    assert database.run(page_and_total, write=False) == (5, 5)
