@@ -68,6 +68,7 @@ def test_serve_on_a_server_database_without_tables_exits_6(run_cli, prefixed):
     assert "run: encounter db init" in result.stderr and "scratchApiTokens" in result.stderr
 
 
+@pytest.mark.slow  # a Python process of its own
 def test_help_does_not_import_the_web_framework():
     code = (
         "import sys\n"
