@@ -6,17 +6,15 @@ each worker process, and the settings travel in the environment.
 
 from __future__ import annotations
 
-import errno
-import importlib.util
 import os
-import socket
 from typing import Annotated
 
 import typer
 
 from encounter_cli.cli import output
 from encounter_cli.cli.state import state
-from encounter_cli.loopback import is_loopback
+
+# Modules for serving are imported inside the command: every other command starts without them.
 
 API_PACKAGES = ("fastapi", "uvicorn", "fastapi_offline")
 INSTALL_HINT = "install it with: pip install 'encounter[api]'"
@@ -40,6 +38,7 @@ def serve(
     Example: encounter serve --host 127.0.0.1 --port 8000 --workers 4
     """
     from encounter_cli.errors import Unavailable
+    from encounter_cli.loopback import is_loopback
     from encounter_cli.services import api_tokens
 
     missing = [name for name in API_PACKAGES if not _installed(name)]
@@ -87,6 +86,8 @@ def _run(ctx: typer.Context, host: str, port: int, workers: int, no_auth: bool) 
 
 
 def _installed(name: str) -> bool:
+    import importlib.util
+
     try:
         return importlib.util.find_spec(name) is not None
     except (ImportError, ValueError):  # a package present but broken, or blocked in sys.modules
@@ -95,6 +96,9 @@ def _installed(name: str) -> bool:
 
 def _ensure_port_free(host: str, port: int) -> None:
     """Say so now if the port is taken, rather than let the server fail after start-up."""
+    import errno
+    import socket
+
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as Uvicorn binds: TIME_WAIT is no obstacle
