@@ -233,6 +233,10 @@ def resolve_url(settings: Settings) -> URL:
 
 
 def _parse_url(text: str) -> URL:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # bytes that are not UTF-8, from the environment or a config file
+        raise Unavailable("database URL is not valid UTF-8 text") from None
     if "://" not in text and not URL_SCHEME.match(text):  # a plain file path: SQLite
         return URL.create("sqlite", database=os.path.abspath(os.path.expanduser(text)))
     try:

@@ -174,13 +174,13 @@ Email = Annotated[str, AfterValidator(_email), WithJsonSchema(EMAIL_SCHEMA)]
 Phone = Annotated[
     str | None,
     AfterValidator(_phone),
-    WithJsonSchema({"anyOf": [{"type": "string", "pattern": "^[0-9 +()-]{7,20}$"}, {"type": "null"}]}),
+    WithJsonSchema({"anyOf": [{"type": "string", "pattern": "^([0-9 +()-]{7,20})?$"}, {"type": "null"}]}),  # "": none
 ]
 BirthDate = Annotated[
     date | None,
     BeforeValidator(_iso_date),
     AfterValidator(_not_future),
-    WithJsonSchema({"anyOf": [{"type": "string", "format": "date"}, {"type": "null"}]}),
+    WithJsonSchema({"anyOf": [{"type": "string", "format": "date"}, {"const": ""}, {"type": "null"}]}),  # "": none
 ]
 Id = Annotated[int, AfterValidator(_positive), WithJsonSchema({"type": "integer", "minimum": 1, "maximum": MAX_ID})]
 Reason = Annotated[

@@ -51,7 +51,7 @@ class JsonBody(Generic[M]):
         schema = self.model.model_json_schema()
         for name in SERVER_ASSIGNED:
             schema.get("properties", {}).pop(name, None)
-        required = any(field.is_required() for field in self.model.model_fields.values())
+        required = "minProperties" in schema or any(field.is_required() for field in self.model.model_fields.values())
         return {"required": required, "content": {"application/json": {"schema": schema}}}
 
 
@@ -60,7 +60,8 @@ def json_object(raw: bytes) -> dict[str, Any]:
     if not raw.strip():
         return {}
     try:
-        data = json.loads(raw, object_pairs_hook=_unique_keys, parse_constant=_no_constant, parse_float=_finite)
+        text = raw.decode("utf-8")  # as RFC 8259 says: not UTF-16 or 32, no BOM (json.loads would guess)
+        data = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant, parse_float=_finite)
         json.dumps(data, ensure_ascii=False).encode()  # a lone surrogate ("\ud800") is no character
     except _NotJson as problem:
         raise InvalidInput("body", None, str(problem)) from None

@@ -99,9 +99,13 @@ async def _caller(
 def _ensure_known_query(request: Request) -> None:
     """A misspelt filter (`?doctor=3` for `?doctor_id=3`) is an error, not a silently wider list."""
     known = _query_names(request.scope["route"])
+    seen: set[str] = set()
     for name, value in request.query_params.multi_items():
         if name not in known:
             raise InvalidInput(name, value, "is not a query parameter of this route")
+        if name in seen:  # FastAPI would keep the last silently
+            raise InvalidInput(name, value, "is given twice")
+        seen.add(name)
 
 
 def _query_names(route: APIRoute) -> frozenset[str]:

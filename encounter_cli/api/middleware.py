@@ -57,8 +57,8 @@ class BodyLimit:
 
 class LoopbackOnly:
     """For a server without tokens: refuse a Host that is not a loopback name (a DNS name rebound to
-    127.0.0.1) and a request a web page sent (its Origin is not loopback), so a page open in a browser on
-    this machine can neither read nor change the clinic's records."""
+    127.0.0.1) and a request another web page sent (its Origin is not this server), so a page open in a
+    browser on this machine can neither read nor change the clinic's records; /docs' own requests pass."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -70,8 +70,8 @@ class LoopbackOnly:
             host = headers.get(b"host", b"").decode("latin-1")
             if not is_loopback(urlsplit(f"//{host}").hostname):
                 problem = f"Host {host!r} is not this machine: a server without tokens answers only loopback names"
-            elif origin is not None and not is_loopback(urlsplit(origin.decode("latin-1")).hostname):
-                problem = "requests from web pages are refused by a server without tokens"
+            elif origin is not None and urlsplit(origin.decode("latin-1")).netloc.lower() != host.lower():
+                problem = "requests from other web pages than this server's own are refused without tokens"
             else:
                 problem = ""
             if problem:

@@ -113,7 +113,7 @@ def _error(description: str) -> dict[str, Any]:
 ERRORS = {
     400: _error("Invalid input: a value breaks a rule; `error.details.field` names it."),
     401: _error("Missing or invalid bearer token."),
-    403: _error("Refused by a server without tokens (--no-auth): a Host or Origin that is not loopback."),
+    403: _error("Refused by a server without tokens (--no-auth): a Host that is not loopback, or another Origin."),
     404: _error("No such record."),
     409: _error("Conflict with stored state: a taken email or slot, an inactive doctor, a status change."),
     413: _error("The request body is over 1 MB."),

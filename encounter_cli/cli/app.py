@@ -16,11 +16,21 @@ from encounter_cli import __version__
 from encounter_cli.cli import api_token, appointment, database, doctor, output, patient, serve
 from encounter_cli.cli.errors import FRAMEWORK_EXCEPTIONS, report
 from encounter_cli.cli.options import OUTPUT_META_KEY, OutputFormat
+from encounter_cli.cli.output import printable
 from encounter_cli.cli.state import AppState
 
 
 class EncounterGroup(TyperGroup):
     """Maps every error raised by any command to its exit code, once, for CliRunner and the console alike."""
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:  # type: ignore[override]
+        # Bytes that are not UTF-8 arrive as lone surrogates, which no output can print: refuse them at once.
+        for arg in args:
+            try:
+                arg.encode("utf-8")
+            except UnicodeEncodeError:
+                raise typer.BadParameter(f'argument "{printable(arg)}" is not valid UTF-8 text', ctx) from None
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]  # Typer always passes its own Context
         try:

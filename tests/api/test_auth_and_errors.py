@@ -166,6 +166,8 @@ def test_docs_work_offline_and_the_schema_has_examples(anonymous):
         (b'{"\\udfff": 1}', "lone surrogate"),
         (b'{"first_name": "Ada", "first_name": "Bob"}', 'gives "first_name" twice'),
         (b"[" * 100_000 + b"]" * 100_000, "is not valid JSON"),
+        ('{"first_name": "A"}'.encode("utf-16"), "is not valid JSON"),  # RFC 8259: UTF-8 only
+        (b'\xef\xbb\xbf{"first_name": "A"}', "is not valid JSON"),  # nor a byte order mark
     ],
 )
 def test_hostile_json_is_400_never_500(api, content, rule):
@@ -189,6 +191,7 @@ def test_an_unknown_query_parameter_is_400(api):
     error = error_of(api("GET", "/appointments?doctor=3", 400))
     assert error["message"] == 'doctor: "3" is not a query parameter of this route'
     api("GET", "/appointments?doctor_id=3", 404)  # the right spelling
+    assert error_of(api("GET", "/patients?limit=5&limit=1", 400))["message"] == 'limit: "1" is given twice'
 
 
 def test_a_trailing_slash_is_404_not_a_redirect(api):
@@ -220,9 +223,10 @@ def test_a_busy_database_is_503_with_retry_after(api, monkeypatch):
     [
         ({}, 200),
         ({"Host": "localhost:8000"}, 200),
-        ({"Host": "[::1]:8000", "Origin": "http://127.0.0.1:8000"}, 200),  # /docs' own "Try it out"
+        ({"Host": "[::1]:8000", "Origin": "http://[::1]:8000"}, 200),  # /docs' own "Try it out"
         ({"Host": "clinic.evil.example"}, 403),  # a DNS name rebound to 127.0.0.1
         ({"Origin": "https://evil.example"}, 403),  # a web page open in a browser on this machine
+        ({"Origin": "http://localhost:3000"}, 403),  # a page of another local server
     ],
 )
 def test_a_server_without_tokens_serves_only_this_machine(db_url, headers, status):

@@ -86,6 +86,19 @@ def test_revoke_reads_the_name_as_add_stored_it(cli):
     assert 'API token "desk" revoked' in cli("api-token", "revoke", " desk ").stderr
 
 
-def test_a_lone_surrogate_from_invalid_utf8_is_invalid_input_not_a_crash(cli):
-    result = cli("doctor", "add", "--full-name", "A\udcff", "--specialization", "x", "-o", "json", expect=3)
-    assert error_json(result)["details"]["field"] == "full_name" and "\\udcff" in result.stderr
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("doctor", "add", "--full-name", "A\udcff", "--specialization", "x"),
+        ("patient", "list", "--search", "\udcff"),
+        ("serve", "--host", "\udcff"),
+    ],
+)
+def test_an_argument_that_is_not_utf8_is_a_usage_error_not_a_crash(cli, args):
+    result = cli(*args, expect=2)  # bytes that are not UTF-8 reach Python as lone surrogates
+    assert 'argument "' in result.stderr and "is not valid UTF-8 text" in result.stderr and "\\udcff" in result.stderr
+
+
+def test_a_database_url_that_is_not_utf8_is_unavailable(run_cli):
+    result = run_cli("patient", "list", expect=6, env={"ENCOUNTER_DATABASE_URL": "sqlite:////tmp/\udcff.db"})
+    assert "database URL is not valid UTF-8 text" in result.stderr

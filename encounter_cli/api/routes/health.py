@@ -12,7 +12,7 @@ from encounter_cli.api.deps import ClinicDep
 router = APIRouter(tags=["health"])
 
 
-@router.get("/health", response_model=responses.Health, responses=responses.documented())
+@router.get("/health", response_model=responses.Health, responses={code: responses.ERRORS[code] for code in (500, 503)})
 async def health(request: Request, clinic: ClinicDep) -> dict[str, str]:
     """200 when the database answers and its tables are there, else 503."""
     await anyio.to_thread.run_sync(clinic.database.ping, limiter=request.app.state.health_threads)
