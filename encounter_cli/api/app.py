@@ -7,8 +7,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import anyio
-import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
@@ -16,7 +14,7 @@ from fastapi_offline import FastAPIOffline
 from encounter_cli import __version__
 from encounter_cli.api import errors, middleware
 from encounter_cli.api.bodies import JsonBody
-from encounter_cli.api.deps import HEALTH_THREADS, THREADS, Clinic
+from encounter_cli.api.deps import Clinic, Threads
 from encounter_cli.api.routes import appointments, doctors, health, patients
 from encounter_cli.config import SERVE_NO_AUTH_VARIABLE, Settings, load_settings
 
@@ -58,9 +56,7 @@ def app_from_environment() -> FastAPI:
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    # Routes run in the thread pool; as many threads as the database keeps connections, so none waits for one.
-    anyio.to_thread.current_default_thread_limiter().total_tokens = THREADS
-    app.state.health_threads = anyio.CapacityLimiter(HEALTH_THREADS)
+    app.state.clinic.threads = Threads.start()
     yield
     app.state.clinic.database.dispose()
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, TypeVar
 from zoneinfo import ZoneInfo
 
+import anyio
+import anyio.to_thread
 from fastapi import Depends, Request
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -21,8 +24,10 @@ from encounter_cli.services import api_tokens
 
 T = TypeVar("T")
 OPEN_ACCESS_ACTOR = "no-auth"  # who a request is from when the server runs with --no-auth
-THREADS = 20  # requests of one worker process served at once, each on a database connection of its own
-HEALTH_THREADS = 2  # /health's own threads and connections: busy routes never hold up a health check
+# Threads of one worker process, each with a database connection of its own. Reads, writes and /health have
+# their own: writers waiting for a lock (SQLite's file, a doctor's row) never hold up a read or a health check.
+READ_THREADS, WRITE_THREADS, HEALTH_THREADS = 12, 6, 2
+CONNECTIONS = READ_THREADS + WRITE_THREADS + HEALTH_THREADS
 
 
 class Unauthorized(Exception):
@@ -36,14 +41,31 @@ class Clinic:
     database: Database
     zone: ZoneInfo
     open_access: bool
+    threads: Threads | None = None  # made by the app's lifespan, inside the event loop
 
     @classmethod
     def open(cls, settings: Settings, *, open_access: bool) -> Clinic:
         zone = load_zone(settings.timezone)  # a bad zone stops the server before it listens
-        return cls(Database(settings, connections=THREADS + HEALTH_THREADS), zone, open_access)
+        return cls(Database(settings, connections=CONNECTIONS), zone, open_access)
 
     def today(self) -> date:
         return now_utc().astimezone(self.zone).date()
+
+    async def in_thread(self, work: Callable[[], T], kind: str) -> T:
+        """Run blocking `work` on a thread of `kind` ("reads", "writes" or "health")."""
+        assert self.threads is not None, "the app's lifespan has not started"
+        return await anyio.to_thread.run_sync(work, limiter=getattr(self.threads, kind))
+
+
+@dataclass(frozen=True)
+class Threads:
+    reads: anyio.CapacityLimiter
+    writes: anyio.CapacityLimiter
+    health: anyio.CapacityLimiter
+
+    @classmethod
+    def start(cls) -> Threads:
+        return cls(*(anyio.CapacityLimiter(n) for n in (READ_THREADS, WRITE_THREADS, HEALTH_THREADS)))
 
 
 async def _clinic(request: Request) -> Clinic:  # async: no thread-pool hop for a dictionary look-up
@@ -67,10 +89,9 @@ class Caller:
     def zone(self) -> ZoneInfo:
         return self.clinic.zone
 
-    def run(self, work: Callable[[Session], T], *, write: bool = True) -> T:
-        """The request's unit of work: one transaction that checks the token first (401), then does `work`.
-
-        Retried on lock contention like a command's.
+    async def run(self, work: Callable[[Session], T], *, write: bool = True) -> T:
+        """The request's unit of work, on a thread for reads or writes: one transaction that checks the token
+        first (401), then does `work`. Retried on lock contention like a command's.
         """
 
         def authorised(session: Session) -> T:
@@ -81,7 +102,8 @@ class Caller:
                 self.name = holder
             return work(session)
 
-        return self.clinic.database.run(authorised, write=write)
+        transaction = functools.partial(self.clinic.database.run, authorised, write=write)
+        return await self.clinic.in_thread(transaction, "writes" if write else "reads")
 
 
 async def _caller(

@@ -6,6 +6,7 @@ On the SQLite file and the MariaDB server (`db_url`); what is stored is read bac
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import Counter
 
 import httpx2
@@ -57,3 +58,31 @@ def test_twenty_sign_ups_with_one_email_give_one_patient(db_url, database, token
         statuses = asyncio.run(post_all(base, token, "/patients", bodies))
     assert statuses == Counter({201: 1, 409: SIGN_UPS - 1})
     assert count(database, "Patient") == 1
+
+
+def test_reads_are_served_while_writers_wait_for_the_sqlite_lock(tmp_path):
+    """Writers queue on threads of their own: a read is answered while 24 writes wait for another
+    process's write lock (more than all of a worker's threads), and the writes go through afterwards."""
+    import sqlite3
+    from concurrent.futures import ThreadPoolExecutor
+
+    from fastapi.testclient import TestClient
+
+    from encounter_cli.api.app import create_app
+    from tests.helpers import settings_for
+
+    path = tmp_path / "clinic.db"
+    app = create_app(settings_for(f"sqlite:///{path}"), open_access=True)
+    with TestClient(app, base_url="http://127.0.0.1") as client, ThreadPoolExecutor(24) as pool:
+        assert client.get("/health").status_code == 200  # the tables exist
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("BEGIN EXCLUSIVE")  # another process's import, say
+        bodies = [{"first_name": "W", "last_name": str(n), "email": f"w{n}@example.org"} for n in range(24)]
+        writes = [pool.submit(client.post, "/patients", json=body) for body in bodies]
+        time.sleep(0.5)  # let every write reach the lock (not a timing assertion: a head start)
+        assert client.get("/patients").status_code == 200
+        assert not any(write.done() for write in writes)  # the read did not wait for them
+        other.execute("COMMIT")
+        assert sorted(write.result().status_code for write in writes) == [201] * 24
+        other.close()
+    app.state.clinic.database.dispose()

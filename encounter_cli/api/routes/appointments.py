@@ -27,16 +27,16 @@ Instant = Query(description="RFC 3339 time with an offset, e.g. 2026-12-01T09:00
     response_model=responses.Appointment,
     responses=responses.documented(404, 409, 413),
 )
-def book_appointment(
+async def book_appointment(
     caller: CallerDep, data: Annotated[AppointmentCreate, Depends(JsonBody(AppointmentCreate))]
 ) -> Response:
     """Book a free slot of an active doctor: 404 for an unknown patient or doctor, 409 if the slot is taken."""
-    appointment = caller.run(lambda session: services.book_appointment(session, data, zone=caller.zone))
+    appointment = await caller.run(lambda session: services.book_appointment(session, data, zone=caller.zone))
     return responses.record(appointment, caller.zone, status_code=201)
 
 
 @router.get("", response_model=list[responses.Appointment], responses=responses.listed(404))
-def list_appointments(
+async def list_appointments(
     caller: CallerDep,
     day: Annotated[str | None, Query(alias="date", description="A clinic-local day, YYYY-MM-DD.")] = None,
     doctor_id: Annotated[int | None, RecordFilter] = None,
@@ -58,14 +58,14 @@ def list_appointments(
         patient_id=patient_id,
         status=status,
     )
-    return caller.run(
+    return await caller.run(
         lambda session: responses.page(services.list_appointments(session, where, limit, offset), zone), write=False
     )
 
 
 @router.get("/{appointment_id}", response_model=responses.Appointment, responses=responses.documented(404))
-def show_appointment(caller: CallerDep, appointment_id: AppointmentId) -> Response:
-    appointment = caller.run(lambda session: services.get_appointment(session, appointment_id), write=False)
+async def show_appointment(caller: CallerDep, appointment_id: AppointmentId) -> Response:
+    appointment = await caller.run(lambda session: services.get_appointment(session, appointment_id), write=False)
     return responses.record(appointment, caller.zone)
 
 
@@ -74,9 +74,9 @@ def show_appointment(caller: CallerDep, appointment_id: AppointmentId) -> Respon
     response_model=responses.Appointment,
     responses=responses.documented(404, 409, 413),
 )
-def cancel_appointment(
+async def cancel_appointment(
     caller: CallerDep, appointment_id: AppointmentId, body: Annotated[Cancellation, Depends(JsonBody(Cancellation))]
 ) -> Response:
     """Cancel a future booked appointment (its slot becomes free); the body's `reason` is optional."""
-    appointment = caller.run(lambda session: services.cancel_appointment(session, appointment_id, body.reason))
+    appointment = await caller.run(lambda session: services.cancel_appointment(session, appointment_id, body.reason))
     return responses.record(appointment, caller.zone)

@@ -24,14 +24,14 @@ DoctorId = Annotated[int, Path(ge=1, le=MAX_ID, description="Doctor id.")]
     response_model=responses.Doctor,
     responses=responses.documented(409, 413),
 )
-def add_doctor(caller: CallerDep, data: Annotated[DoctorCreate, Depends(JsonBody(DoctorCreate))]) -> Response:
+async def add_doctor(caller: CallerDep, data: Annotated[DoctorCreate, Depends(JsonBody(DoctorCreate))]) -> Response:
     """Add a doctor, active unless `is_active` is false."""
-    doctor = caller.run(lambda session: services.add_doctor(session, data))
+    doctor = await caller.run(lambda session: services.add_doctor(session, data))
     return responses.record(doctor, caller.zone, status_code=201)
 
 
 @router.get("", response_model=list[responses.Doctor], responses=responses.listed())
-def list_doctors(
+async def list_doctors(
     caller: CallerDep,
     active: bool | None = None,
     specialization: str | None = None,
@@ -39,7 +39,7 @@ def list_doctors(
     offset: Annotated[int, responses.Offset] = 0,
 ) -> Response:
     """Doctors by id; `specialization` matches part of it, ignoring case."""
-    return caller.run(
+    return await caller.run(
         lambda session: responses.page(
             services.list_doctors(session, active, specialization, limit, offset), caller.zone
         ),
@@ -48,8 +48,8 @@ def list_doctors(
 
 
 @router.get("/{doctor_id}", response_model=responses.Doctor, responses=responses.documented(404))
-def show_doctor(caller: CallerDep, doctor_id: DoctorId) -> Response:
-    doctor = caller.run(lambda session: services.get_doctor(session, doctor_id), write=False)
+async def show_doctor(caller: CallerDep, doctor_id: DoctorId) -> Response:
+    doctor = await caller.run(lambda session: services.get_doctor(session, doctor_id), write=False)
     return responses.record(doctor, caller.zone)
 
 
@@ -59,13 +59,13 @@ ACTIVATED = {200: {"headers": {REMAINING: {"description": "The doctor's future b
 
 
 @router.post("/{doctor_id}/deactivate", response_model=responses.Doctor, responses=ACTIVATED)
-def deactivate_doctor(caller: CallerDep, doctor_id: DoctorId) -> Response:
+async def deactivate_doctor(caller: CallerDep, doctor_id: DoctorId) -> Response:
     """Make the doctor unbookable; existing appointments stay booked, and X-Booked-Remaining counts them."""
-    result = caller.run(lambda session: services.set_doctor_active(session, doctor_id, False))
+    result = await caller.run(lambda session: services.set_doctor_active(session, doctor_id, False))
     return responses.record(result.doctor, caller.zone, headers={REMAINING: str(result.booked_remaining)})
 
 
 @router.post("/{doctor_id}/activate", response_model=responses.Doctor, responses=ACTIVATED)
-def activate_doctor(caller: CallerDep, doctor_id: DoctorId) -> Response:
-    result = caller.run(lambda session: services.set_doctor_active(session, doctor_id, True))
+async def activate_doctor(caller: CallerDep, doctor_id: DoctorId) -> Response:
+    result = await caller.run(lambda session: services.set_doctor_active(session, doctor_id, True))
     return responses.record(result.doctor, caller.zone, headers={REMAINING: str(result.booked_remaining)})

@@ -24,29 +24,29 @@ PatientId = Annotated[int, Path(ge=1, le=MAX_ID, description="Patient id.")]
     response_model=responses.Patient,
     responses=responses.documented(409, 413),
 )
-def add_patient(caller: CallerDep, data: Annotated[PatientCreate, Depends(JsonBody(PatientCreate))]) -> Response:
+async def add_patient(caller: CallerDep, data: Annotated[PatientCreate, Depends(JsonBody(PatientCreate))]) -> Response:
     """Add a patient; the email must not be used by another patient (409)."""
-    patient = caller.run(lambda session: services.add_patient(session, data))
+    patient = await caller.run(lambda session: services.add_patient(session, data))
     return responses.record(patient, caller.zone, status_code=201)
 
 
 @router.get("", response_model=list[responses.Patient], responses=responses.listed())
-def list_patients(
+async def list_patients(
     caller: CallerDep,
     search: str | None = None,
     limit: Annotated[int, responses.Limit] = responses.DEFAULT_PAGE,
     offset: Annotated[int, responses.Offset] = 0,
 ) -> Response:
     """Patients by id; `search` matches part of a name or the email, ignoring case."""
-    return caller.run(
+    return await caller.run(
         lambda session: responses.page(services.list_patients(session, search, limit, offset), caller.zone),
         write=False,
     )
 
 
 @router.get("/{patient_id}", response_model=responses.Patient, responses=responses.documented(404))
-def show_patient(caller: CallerDep, patient_id: PatientId) -> Response:
-    patient = caller.run(lambda session: services.get_patient(session, patient_id), write=False)
+async def show_patient(caller: CallerDep, patient_id: PatientId) -> Response:
+    patient = await caller.run(lambda session: services.get_patient(session, patient_id), write=False)
     return responses.record(patient, caller.zone)
 
 
@@ -55,9 +55,9 @@ def show_patient(caller: CallerDep, patient_id: PatientId) -> Response:
     response_model=responses.Patient,
     responses=responses.documented(404, 409, 413),
 )
-def update_patient(
+async def update_patient(
     caller: CallerDep, patient_id: PatientId, changes: Annotated[PatientUpdate, Depends(JsonBody(PatientUpdate))]
 ) -> Response:
     """Change the fields given; `null` or "" clears the phone or the date of birth."""
-    patient = caller.run(lambda session: services.update_patient(session, patient_id, changes))
+    patient = await caller.run(lambda session: services.update_patient(session, patient_id, changes))
     return responses.record(patient, caller.zone)
