@@ -153,8 +153,7 @@ class Database:
     def missing_tables(self) -> list[str]:
         """Our tables that do not exist (on SQLite they are made on first use, so none)."""
         self._ensure_sqlite_tables()
-        with translate_errors(self.display_url), self.engine.connect() as conn:
-            existing = set(inspect(conn).get_table_names())
+        existing = self._table_names()
         return [table.name for table in self.models.metadata.sorted_tables if table.name not in existing]
 
     def schema_differences(self) -> list[str]:
@@ -170,11 +169,13 @@ class Database:
             return
         names = [t.name for t in self.models.metadata.sorted_tables]
         # Look first without the write lock: create_missing takes it, and most commands only read.
-        with translate_errors(self.display_url), self.engine.connect() as conn:
-            present = set(inspect(conn).get_table_names())
-        if not present.issuperset(names):
+        if not self._table_names().issuperset(names):
             self.create_missing()
         self._tables_ready = True
+
+    def _table_names(self) -> set[str]:
+        with translate_errors(self.display_url), self.engine.connect() as conn:
+            return set(inspect(conn).get_table_names())
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from json.encoder import encode_basestring
@@ -79,12 +79,17 @@ def machine_value(value: object, zone: tzinfo) -> object:
     return value
 
 
+def machine_values(item: Mapping[str, object], zone: tzinfo) -> dict[str, object]:
+    """A record's values as `-o json` shows them, each as `machine_value` gives it."""
+    return {name: machine_value(value, zone) for name, value in item.items()}
+
+
 def machine_record(obj: object, zone: tzinfo) -> dict[str, object]:
-    """A stored record as `-o json` and the HTTP API show it: every field, each as `machine_value` gives it."""
+    """A stored record as `-o json` and the HTTP API show it: every field, in `fields_of` order."""
     from encounter_cli.models import fields_of
 
     model: type = type(obj)
-    return {name: machine_value(getattr(obj, name), zone) for name in fields_of(model)}
+    return machine_values({name: getattr(obj, name) for name in fields_of(model)}, zone)
 
 
 def json_text(value: object, zone: tzinfo) -> str:

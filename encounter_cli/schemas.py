@@ -201,9 +201,9 @@ Duration = Annotated[
 ]
 
 
-def _example(**values: Any) -> ConfigDict:
-    """An input model's settings with an example for the API's documentation."""
-    return ConfigDict(extra="forbid", frozen=True, json_schema_extra={"examples": [values]})
+def _example(schema: Mapping[str, Any] | None = None, **values: Any) -> ConfigDict:
+    """An input model's settings with an example (and more JSON Schema) for the API's documentation."""
+    return ConfigDict(extra="forbid", frozen=True, json_schema_extra={"examples": [values], **(schema or {})})
 
 
 class Input(BaseModel):
@@ -228,18 +228,17 @@ def _given(value: Any) -> Any:
 
 Kept = BeforeValidator(_given)  # a field an update may change but not clear (not checked when left out)
 KeptName = Annotated[Name | None, Kept, WithJsonSchema(NAME_SCHEMA)]  # documented as never null
+KeptEmail = Annotated[Email | None, Kept, WithJsonSchema(EMAIL_SCHEMA)]
 
 
 class PatientUpdate(Input):
     """Only the fields given are changed; an empty phone or date of birth clears it."""
 
-    model_config = ConfigDict(
-        extra="forbid", frozen=True, json_schema_extra={"examples": [{"phone": "+44 20 7946 0000"}], "minProperties": 1}
-    )
+    model_config = _example({"minProperties": 1}, phone="+44 20 7946 0000")
 
     first_name: KeptName = None
     last_name: KeptName = None
-    email: Annotated[Email | None, Kept, WithJsonSchema(EMAIL_SCHEMA)] = None
+    email: KeptEmail = None
     phone: Phone = None
     date_of_birth: BirthDate = None
 
@@ -262,7 +261,9 @@ class AppointmentCreate(Input):
     reason: Reason = None
 
 
-class ApiTokenCreate(Input):
+class ApiTokenName(Input):
+    """An API token's name, as `add` stores it and `revoke` looks it up: trimmed."""
+
     name: Name
 
 

@@ -18,11 +18,12 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 from encounter_cli.api.deps import Unauthorized
-from encounter_cli.errors import DatabaseBusy, EncounterError, Unavailable, statuses
+from encounter_cli.errors import STATUSES, DatabaseBusy, EncounterError, Unavailable, statuses
 from encounter_cli.schemas import invalid_input
 
 REQUEST_PARTS = {"body", "query", "path", "header", "cookie"}  # where FastAPI says a value came from
-KIND_OF_STATUS = {401: "unauthorized", 404: "not_found", 409: "conflict", 503: "unavailable"}
+# Starlette's own errors (404, 405) get the kind of their status, read back from the one table.
+KIND_OF_STATUS = {http: kind for kind, (_, http) in STATUSES.items()} | {401: "unauthorized"}
 INTERNAL_MESSAGE = "internal error: this is a bug in encounter; the server log has the details"
 # A client is not told the database's URL or its server's words: the server log is.
 UNAVAILABLE_MESSAGE = "the database is unavailable; the server log says why"

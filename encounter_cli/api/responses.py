@@ -123,13 +123,15 @@ ERRORS = {
 EVERY_ROUTE = {400, 401, 403, 413, 500, 503}
 
 
-def documented(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """The error responses a route can give: its own `codes` and those every route can give."""
-    return {code: ERRORS[code] for code in sorted({*EVERY_ROUTE, *codes})}
-
-
-LIST_HEADERS = {TOTAL_HEADER: {"description": "How many rows match, over all pages.", "schema": {"type": "integer"}}}
+def documented(*codes: int, counts: dict[str, str] | None = None) -> dict[int | str, dict[str, Any]]:
+    """The error responses a route can give: its own `codes` and those every route can give; and the
+    integer headers of its success response, `counts` (name -> description)."""
+    shown: dict[int | str, dict[str, Any]] = {code: ERRORS[code] for code in sorted({*EVERY_ROUTE, *codes})}
+    if not counts:
+        return shown
+    headers = {name: {"description": text, "schema": {"type": "integer"}} for name, text in counts.items()}
+    return {200: {"headers": headers}, **shown}
 
 
 def listed(*codes: int) -> dict[int | str, dict[str, Any]]:
-    return {200: {"headers": LIST_HEADERS}, **documented(*codes)}
+    return documented(*codes, counts={TOTAL_HEADER: "How many rows match, over all pages."})

@@ -29,7 +29,7 @@ def add(ctx: typer.Context, name: TokenName, fmt: Output = OutputFormat.table) -
     from encounter_cli import schemas
     from encounter_cli.services import api_tokens
 
-    data = schemas.parse(schemas.ApiTokenCreate, {"name": name})
+    data = schemas.parse(schemas.ApiTokenName, {"name": name})
     record, token = state(ctx).database().run(lambda session: api_tokens.add_api_token(session, data.name))
     output.saved(ctx, f'API token "{data.name}" added')
     if fmt == OutputFormat.table:
@@ -63,6 +63,6 @@ def revoke(ctx: typer.Context, name: TokenName) -> None:
     from encounter_cli import schemas
     from encounter_cli.services import api_tokens
 
-    data = schemas.parse(schemas.ApiTokenCreate, {"name": name})  # the name as `add` stored it: trimmed
+    data = schemas.parse(schemas.ApiTokenName, {"name": name})
     state(ctx).database().run(lambda session: api_tokens.revoke_api_token(session, data.name))
     output.note(f'API token "{data.name}" revoked')

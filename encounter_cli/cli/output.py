@@ -178,7 +178,9 @@ def print_one(item: dict, fmt: OutputFormat, zone: tzinfo, title: str) -> None:
     if fmt == OutputFormat.table:
         _print_vertical_table(item, zone, title)
     elif fmt == OutputFormat.json:
-        STDOUT.write(json.dumps(_machine(item, zone), ensure_ascii=False, indent=2) + "\n")
+        from encounter_cli.export import machine_values
+
+        STDOUT.write(json.dumps(machine_values(item, zone), ensure_ascii=False, indent=2) + "\n")
     else:
         print_many(iter([item]), fmt, zone, fields=tuple(item), columns=tuple(item), title=title)
 
@@ -272,12 +274,6 @@ def _print_lines(columns: list[StoredColumn], rows: Iterator[Sequence[Any]], fmt
         STDOUT.write(export.csv_header(columns) + "\n")
     for batch in batches:
         STDOUT.write("\n".join(batch) + "\n")
-
-
-def _machine(item: dict, zone: tzinfo) -> dict:
-    from encounter_cli.export import machine_value
-
-    return {key: machine_value(value, zone) for key, value in item.items()}
 
 
 def _table_value(value: object, zone: tzinfo) -> str:

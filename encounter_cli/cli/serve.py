@@ -37,6 +37,7 @@ def serve(
 
     Example: encounter serve --host 127.0.0.1 --port 8000 --workers 4
     """
+    from encounter_cli.db import INIT_HINT
     from encounter_cli.errors import Unavailable
     from encounter_cli.loopback import is_loopback
     from encounter_cli.services import api_tokens
@@ -54,7 +55,7 @@ def serve(
     if missing_tables:
         raise Unavailable(
             f"missing tables in {database.display_url}: {', '.join(missing_tables)}",
-            hint="run: encounter db init",
+            hint=INIT_HINT,
         )
     if not no_auth and not database.run(api_tokens.any_token, write=False):
         output.note("no API tokens exist yet, so every request but /health gets 401: run encounter api-token add NAME")

@@ -13,7 +13,6 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from encounter_cli.errors import Conflict, NotFound
 from encounter_cli.models import ApiTokenColumns, models_of
 from encounter_cli.services import rules
 from encounter_cli.services.common import Listing, conflict_guard, stamp
@@ -22,22 +21,14 @@ TOKEN_BYTES = 32  # 256 random bits
 TOKEN_PREFIX = "enc_"  # makes a leaked token recognisable to secret scanners and people
 
 
-def token_name_taken(name: str) -> Conflict:
-    return Conflict(f'API token name "{name}" is already taken', field="name", value=name)
-
-
-def token_not_found(name: str) -> NotFound:
-    return NotFound("API token", f'"{name}"', field="name")
-
-
 def add_api_token(session: Session, name: str, now: datetime | None = None) -> tuple[ApiTokenColumns, str]:
     """Create a token for `name`: the stored record and the token itself, which is never stored."""
     token_model = models_of(session).ApiToken
     if rules.exists(session, token_model, name=name):
-        raise token_name_taken(name)
+        raise rules.token_name_taken(name)
     token = TOKEN_PREFIX + secrets.token_urlsafe(TOKEN_BYTES)
     record = token_model(name=name, token_hash=_digest(token), created_at=stamp(now))
-    with conflict_guard(session, lambda: token_name_taken(name)):
+    with conflict_guard(session, lambda: rules.token_name_taken(name)):
         session.add(record)
     return record, token
 
@@ -51,7 +42,7 @@ def revoke_api_token(session: Session, name: str) -> None:
     token_model = models_of(session).ApiToken
     record = session.scalars(select(token_model).where(token_model.name == name)).first()
     if record is None:
-        raise token_not_found(name)
+        raise rules.not_found("API token", f'"{name}"', "name")
     session.delete(record)
     session.flush()
 

@@ -22,7 +22,7 @@ from encounter_cli.models import AppointmentColumns, DoctorColumns, models_of
 # --- the errors ---------------------------------------------------------------------------------------------------
 
 
-def not_found(entity: str, entity_id: int, field: str = "id") -> NotFound:
+def not_found(entity: str, entity_id: int | str, field: str = "id") -> NotFound:
     return NotFound(entity, entity_id, field=field)
 
 
@@ -33,6 +33,11 @@ def id_taken(entity: str, entity_id: int | None) -> Conflict:
 def email_taken(email: str) -> Conflict:
     """Rule 1, against a stored patient."""
     return Conflict(f'email: "{email}" is already used by another patient', field="email", value=email)
+
+
+def token_name_taken(name: str) -> Conflict:
+    """API token names are unique: a name is who made a change."""
+    return Conflict(f'API token name "{name}" is already taken', field="name", value=name)
 
 
 def repeated_in_input(field: str, value: Any, first_line: int) -> Conflict:
