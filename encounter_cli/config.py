@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from encounter_cli.errors import Unavailable
+from encounter_cli.errors import InvalidInput, Unavailable
+from encounter_cli.working_hours import NO_HOURS, WeeklyHours, parse_hours
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -21,7 +22,7 @@ else:  # pragma: no cover - exercised only on Python 3.10
 
 KNOWN_KEYS = {
     "database": {"url", "password_file", "table_prefix"},
-    "clinic": {"timezone"},
+    "clinic": {"timezone", "hours"},
 }
 # `encounter serve --no-auth` (which checked the host is loopback) tells its worker processes so.
 SERVE_NO_AUTH_VARIABLE = "ENCOUNTER_SERVE_NO_AUTH"
@@ -35,6 +36,7 @@ class Settings:
     table_prefix: str
     timezone: str
     config_path: Path | None
+    hours: WeeklyHours = NO_HOURS  # [clinic] hours: the working hours of doctors without their own
 
 
 def load_settings(
@@ -62,7 +64,17 @@ def load_settings(
         table_prefix=prefix,
         timezone=environ.get("ENCOUNTER_TIMEZONE") or clinic.get("timezone") or "",
         config_path=config_path,
+        hours=_clinic_hours(clinic.get("hours", ""), config_path),
     )
+
+
+def _clinic_hours(text: str, config_path: Path | None) -> WeeklyHours:
+    """`[clinic] hours`, in the grammar of `doctor hours --set`, groups split by ";". A mistake is a
+    misconfiguration (exit 6), named with its file."""
+    try:
+        return parse_hours([text], field="clinic.hours")
+    except InvalidInput as error:
+        raise Unavailable(f"config file {config_path}: {error.message}", hint=error.hint) from None
 
 
 def default_sqlite_path(environ: Mapping[str, str] = os.environ) -> Path:

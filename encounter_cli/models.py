@@ -9,11 +9,11 @@ set in use through `models_of(session)`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from functools import cache
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, MetaData, String, inspect
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, MetaData, String, Time, inspect
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, declared_attr, mapped_column
 
 from encounter_cli.db_types import ExactString, UTCDateTime
@@ -73,6 +73,40 @@ class AppointmentColumns(TimestampColumns):
         return mapped_column("doctorId", ForeignKey(f"{target}.id", ondelete="RESTRICT"))
 
 
+class DoctorForeignKey:
+    """Tables that belong to a doctor: the foreign key names the prefixed doctors table, so it is declared
+    per model set."""
+
+    if TYPE_CHECKING:
+
+        def __init__(self, **values: Any) -> None: ...
+
+    table_prefix: ClassVar[str] = ""
+
+    @declared_attr
+    def doctor_id(cls) -> Mapped[int]:
+        target = table_name(cls.table_prefix, "Doctors")
+        return mapped_column("doctorId", ForeignKey(f"{target}.id", ondelete="RESTRICT"))
+
+
+class DoctorHoursColumns(DoctorForeignKey):
+    """One working interval of a doctor's week, in clinic-local wall time (README: Working hours)."""
+
+    id: Mapped[int] = mapped_column("id", Integer, primary_key=True, autoincrement=True)
+    weekday: Mapped[int] = mapped_column("weekday", Integer)  # ISO: 1 is Monday, 7 Sunday
+    starts_at: Mapped[time] = mapped_column("startsAt", Time)
+    ends_at: Mapped[time] = mapped_column("endsAt", Time)
+
+
+class DoctorTimeOffColumns(DoctorForeignKey, TimestampColumns):
+    """A one-off stretch when a doctor cannot be booked: [start_time, end_time), UTC."""
+
+    id: Mapped[int] = mapped_column("id", Integer, primary_key=True, autoincrement=True)
+    start_time: Mapped[datetime] = mapped_column("startTime", UTCDateTime())
+    end_time: Mapped[datetime] = mapped_column("endTime", UTCDateTime())
+    reason: Mapped[str | None] = mapped_column("reason", String(500))
+
+
 class ApiTokenColumns:
     """An HTTP API client's bearer token: only its SHA-256 is stored; the token itself is shown once."""
 
@@ -99,6 +133,8 @@ class Models:
     Doctor: type[DoctorColumns]
     Appointment: type[AppointmentColumns]
     ApiToken: type[ApiTokenColumns]
+    DoctorHours: type[DoctorHoursColumns]
+    DoctorTimeOff: type[DoctorTimeOffColumns]
 
 
 @cache
@@ -113,9 +149,8 @@ def models_for(prefix: str = "", dialect: str = "sqlite") -> Models:
     class Base(DeclarativeBase):
         pass
 
-    patients, doctors, appointments, api_tokens = (
-        table_name(prefix, k) for k in ("Patients", "Doctors", "Appointments", "ApiTokens")
-    )
+    kinds = ("Patients", "Doctors", "Appointments", "ApiTokens", "DoctorHours", "DoctorTimeOff")
+    patients, doctors, appointments, api_tokens, hours, time_off = (table_name(prefix, k) for k in kinds)
 
     class Patient(PatientColumns, Base):
         __tablename__ = patients
@@ -140,7 +175,17 @@ def models_for(prefix: str = "", dialect: str = "sqlite") -> Models:
         __tablename__ = api_tokens
         __table_args__ = (Index(f"ux_{api_tokens}_name", "name", unique=True), options)
 
-    return Models(prefix, Base.metadata, Patient, Doctor, Appointment, ApiToken)
+    class DoctorHours(DoctorHoursColumns, Base):
+        __tablename__ = hours
+        table_prefix = prefix
+        __table_args__ = (Index(f"ix_{hours}_doctor", "doctorId", "weekday"), options)
+
+    class DoctorTimeOff(DoctorTimeOffColumns, Base):
+        __tablename__ = time_off
+        table_prefix = prefix
+        __table_args__ = (Index(f"ix_{time_off}_doctor_start", "doctorId", "startTime"), options)
+
+    return Models(prefix, Base.metadata, Patient, Doctor, Appointment, ApiToken, DoctorHours, DoctorTimeOff)
 
 
 def models_of(session: Session) -> Models:

@@ -272,6 +272,33 @@ class AppointmentCreate(Input):
     reason: Reason = None
 
 
+class Reschedule(Input):
+    """A new start for a booked appointment; the duration and doctor stay unless given."""
+
+    model_config = _example(start_time="2031-12-02T10:00:00+01:00", duration_minutes=45)
+    start_time: StartTime
+    duration_minutes: Duration | None = None
+    doctor_id: Id | None = None
+
+
+class TimeOffCreate(Input):
+    """A doctor's time off, [start_time, end_time)."""
+
+    model_config = _example(
+        start_time="2031-12-24T00:00:00+01:00", end_time="2031-12-27T00:00:00+01:00", reason="holidays"
+    )
+    start_time: StartTime
+    end_time: StartTime
+    reason: Reason = None
+
+
+class HoursChange(Input):
+    """A doctor's new weekly hours, in the grammar of `doctor hours --set` (one group per item)."""
+
+    model_config = _example(hours=["mon-fri 09:00-12:30,13:30-17:00", "sat 09:00-12:00"])
+    hours: Annotated[list[str], Field(min_length=1, max_length=7)]
+
+
 class ApiTokenName(Input):
     """An API token's name, as `add` stores it and `revoke` looks it up: trimmed."""
 

@@ -11,6 +11,8 @@ from encounter_cli.services.appointments import (
     cancel_appointment,
     get_appointment,
     list_appointments,
+    record_outcome,
+    reschedule_appointment,
 )
 from encounter_cli.services.common import Listing
 from encounter_cli.services.doctors import (
@@ -20,10 +22,29 @@ from encounter_cli.services.doctors import (
     list_doctors,
     set_doctor_active,
 )
+from encounter_cli.services.hours import HoursReport, get_hours, set_hours, weeks_of
 from encounter_cli.services.patients import add_patient, get_patient, list_patients, update_patient
+from encounter_cli.services.time_off import (
+    TimeOffAdded,
+    add_time_off,
+    list_time_off,
+    remove_time_off,
+    time_off_between,
+)
 
 __all__ = [
     "ActivationResult",
+    "HoursReport",
+    "TimeOffAdded",
+    "add_time_off",
+    "get_hours",
+    "list_time_off",
+    "record_outcome",
+    "remove_time_off",
+    "reschedule_appointment",
+    "set_hours",
+    "time_off_between",
+    "weeks_of",
     "AppointmentFilter",
     "appointment_filter",
     "Listing",

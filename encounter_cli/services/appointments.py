@@ -12,13 +12,15 @@ from sqlalchemy.orm import Session
 
 from encounter_cli.clinic_time import day_bounds, day_start, now_utc
 from encounter_cli.domain import AppointmentStatus
-from encounter_cli.models import AppointmentColumns, models_of
+from encounter_cli.errors import DatabaseBusy
+from encounter_cli.models import AppointmentColumns, DoctorColumns, models_of
 from encounter_cli.services import rules
 from encounter_cli.services.common import Listing, conflict_guard, stamp
-from encounter_cli.services.doctors import get_doctor
+from encounter_cli.services.hours import weeks_of
+from encounter_cli.working_hours import NO_HOURS, WeeklyHours
 
 if TYPE_CHECKING:  # schemas build Pydantic models: import them only where input is parsed
-    from encounter_cli.schemas import AppointmentCreate
+    from encounter_cli.schemas import AppointmentCreate, Reschedule
 
 UTC_ZONE = ZoneInfo("UTC")
 
@@ -63,20 +65,28 @@ def appointment_filter(
 
 
 def book_appointment(
-    session: Session, data: AppointmentCreate, now: datetime | None = None, zone: ZoneInfo = UTC_ZONE
+    session: Session,
+    data: AppointmentCreate,
+    now: datetime | None = None,
+    zone: ZoneInfo = UTC_ZONE,
+    *,
+    default_hours: WeeklyHours = NO_HOURS,
+    allow_patient_overlap: bool = False,
 ) -> AppointmentColumns:
-    """Book a slot. The doctor's row is locked first, so concurrent bookings queue per doctor.
+    """Book a slot. The doctor's row is locked first, then the patient's, so concurrent bookings queue
+    per doctor and per patient (rule 9 holds under concurrency as rule 5 does).
 
-    `zone` is the clinic's, for the times in messages.
+    `zone` is the clinic's, for working hours and the times in messages; `default_hours` the clinic's
+    hours for doctors without their own.
     """
     m = models_of(session)
     now = now or stamp()
     rules.ensure_future(data.start_time, now, zone)
-    doctor = get_doctor(session, data.doctor_id, lock=True, field="doctor_id")
-    rules.ensure_exists(session, m.Patient, "patient", data.patient_id, "patient_id")
-    rules.ensure_bookable(doctor)
+    doctor = lock_doctors(session, [data.doctor_id])[data.doctor_id]
+    lock_patient(session, data.patient_id)
     end_time = data.start_time + timedelta(minutes=data.duration_minutes)
-    rules.ensure_slot_free(session, data.doctor_id, data.start_time, end_time, zone)
+    slot = Slot(doctor, data.start_time, end_time)
+    ensure_bookable(session, slot, data.patient_id, zone, default_hours, allow_patient_overlap)
     rules.ensure_id_free(session, m.Appointment, "appointment", data.id)
     created = stamp(now)
     appointment = m.Appointment(
@@ -88,6 +98,109 @@ def book_appointment(
     )
     with conflict_guard(session, lambda: rules.id_taken("appointment", data.id)):
         session.add(appointment)
+    return appointment
+
+
+@dataclass(frozen=True)
+class Slot:
+    """Where a booking would go: a locked doctor's [start, end)."""
+
+    doctor: DoctorColumns
+    start: datetime
+    end: datetime
+
+
+def ensure_bookable(
+    session: Session,
+    slot: Slot,
+    patient_id: int,
+    zone: ZoneInfo,
+    default_hours: WeeklyHours,
+    allow_patient_overlap: bool,
+    moving: int | None = None,
+) -> None:
+    """Every rule a booking meets once its doctor and patient are locked, in this order: the doctor is
+    active (2), working (hours) and not off (time off), the slot is free (5), the patient too (9).
+    `moving`: the appointment being rescheduled, which clashes with nobody."""
+    doctor_id = slot.doctor.id
+    rules.ensure_active(slot.doctor)
+    week = weeks_of(session, [doctor_id], default_hours)[doctor_id]
+    rules.ensure_within_hours(week, doctor_id, slot.start, slot.end, zone)
+    rules.ensure_not_off(session, doctor_id, slot.start, slot.end, zone)
+    rules.ensure_slot_free(session, doctor_id, slot.start, slot.end, zone, except_id=moving)
+    if not allow_patient_overlap:
+        rules.ensure_patient_free(session, patient_id, slot.start, slot.end, zone, except_id=moving)
+
+
+def lock_doctors(session: Session, doctor_ids: list[int]) -> dict[int, DoctorColumns]:
+    """Lock doctor rows in id order (so lockers never deadlock each other); a missing one is not found."""
+    doctor = models_of(session).Doctor
+    wanted = sorted(set(doctor_ids))
+    query = select(doctor).where(doctor.id.in_(wanted)).order_by(doctor.id).with_for_update()
+    found = {row.id: row for row in session.scalars(query)}
+    for doctor_id in doctor_ids:
+        if doctor_id not in found:
+            raise rules.not_found("doctor", doctor_id, "doctor_id")
+    return found
+
+
+def lock_patient(session: Session, patient_id: int) -> None:
+    """Lock the patient's row, after the doctors': bookings of one patient with several doctors queue here."""
+    patient = models_of(session).Patient
+    query = select(patient.id).where(patient.id == patient_id).with_for_update()
+    if session.scalar(query) is None:
+        raise rules.not_found("patient", patient_id, "patient_id")
+
+
+def reschedule_appointment(
+    session: Session,
+    appointment_id: int,
+    change: Reschedule,
+    now: datetime | None = None,
+    zone: ZoneInfo = UTC_ZONE,
+    *,
+    default_hours: WeeklyHours = NO_HOURS,
+    allow_patient_overlap: bool = False,
+) -> AppointmentColumns:
+    """Move a future booked appointment to a new start (and duration, and doctor), keeping its id.
+
+    Every booking rule is checked again, the appointment itself excepted from the overlap checks.
+    Locks: the old and new doctors in id order, the patient, then the appointment; if a concurrent
+    change moved it to another doctor meanwhile, the transaction is retried (DatabaseBusy).
+    """
+    now = now or stamp()
+    seen = get_appointment(session, appointment_id)
+    doctor_id = change.doctor_id or seen.doctor_id
+    doctors = lock_doctors(session, [seen.doctor_id, doctor_id])
+    lock_patient(session, seen.patient_id)
+    appointment = get_appointment(session, appointment_id, lock=True)
+    if appointment.doctor_id != seen.doctor_id:
+        raise DatabaseBusy("the appointment was changed meanwhile; nothing was written", hint="retry the command")
+    rules.ensure_changeable(appointment, now, "rescheduled")
+    rules.ensure_future(change.start_time, now, zone)
+    duration = change.duration_minutes or appointment.duration_minutes
+    end_time = change.start_time + timedelta(minutes=duration)
+    slot = Slot(doctors[doctor_id], change.start_time, end_time)
+    ensure_bookable(session, slot, appointment.patient_id, zone, default_hours, allow_patient_overlap, appointment.id)
+    appointment.doctor_id, appointment.start_time, appointment.end_time = doctor_id, change.start_time, end_time
+    appointment.duration_minutes = duration
+    appointment.updated_at = stamp(now)
+    session.flush()
+    return appointment
+
+
+def record_outcome(
+    session: Session, appointment_id: int, outcome: AppointmentStatus, now: datetime | None = None
+) -> AppointmentColumns:
+    """Mark a booked appointment whose start has passed as `completed` or `no_show`."""
+    if outcome not in (AppointmentStatus.completed, AppointmentStatus.no_show):
+        raise ValueError(f"{outcome} is not an outcome")
+    appointment = get_appointment(session, appointment_id, lock=True)
+    now = now or stamp()
+    rules.ensure_outcome_known(appointment, now, outcome)
+    appointment.status = outcome.value
+    appointment.updated_at = stamp(now)
+    session.flush()
     return appointment
 
 
@@ -130,7 +243,7 @@ def cancel_appointment(
     """Cancel a future booked appointment, which frees its slot."""
     appointment = get_appointment(session, appointment_id, lock=True)
     now = now or stamp()
-    rules.ensure_cancellable(appointment, now)
+    rules.ensure_changeable(appointment, now, "cancelled")
     appointment.status = AppointmentStatus.cancelled.value
     appointment.cancelled_at = stamp(now)
     appointment.cancellation_reason = reason

@@ -11,13 +11,14 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Row, select
 from sqlalchemy.orm import Session
 
 from encounter_cli.clinic_time import show
 from encounter_cli.domain import MAX_DURATION, AppointmentStatus
 from encounter_cli.errors import Conflict, InvalidInput, NotFound
 from encounter_cli.models import AppointmentColumns, DoctorColumns, models_of
+from encounter_cli.working_hours import WeeklyHours, within_hours
 
 # --- the errors ---------------------------------------------------------------------------------------------------
 
@@ -77,6 +78,56 @@ def slot_taken(
     )
 
 
+def patient_busy(
+    patient_id: int,
+    start: datetime,
+    end: datetime,
+    zone: ZoneInfo,
+    *,
+    appointment_id: int | None,
+    line: int | None = None,
+) -> Conflict:
+    """Rule 9: a patient is in one place at a time, with whichever doctor."""
+    holder = f"appointment {appointment_id}" if appointment_id is not None else f"line {line} of this input"
+    return Conflict(
+        f"patient {patient_id} is already booked from {show(start, zone)} to {show(end, zone)} ({holder})",
+        field="start_time",
+        hint="to book both anyway, add --allow-patient-overlap",
+        patient_id=patient_id,
+        appointment_id=appointment_id,
+        line=line,
+    )
+
+
+def outside_hours(doctor_id: int, start: datetime, end: datetime, zone: ZoneInfo) -> Conflict:
+    """A booking must lie inside one of the doctor's working intervals (README: Working hours)."""
+    return Conflict(
+        f"doctor {doctor_id} does not work from {show(start, zone)} to {show(end, zone)} (outside working hours)",
+        field="start_time",
+        hint=f"see the hours with: encounter doctor hours {doctor_id}",
+        doctor_id=doctor_id,
+    )
+
+
+def on_time_off(doctor_id: int, start: datetime, end: datetime, zone: ZoneInfo, time_off_id: int) -> Conflict:
+    return Conflict(
+        f"doctor {doctor_id} is off from {show(start, zone)} to {show(end, zone)} (time off {time_off_id})",
+        field="start_time",
+        doctor_id=doctor_id,
+        time_off_id=time_off_id,
+    )
+
+
+def no_hours(doctor_id: int) -> InvalidInput:
+    """Free slots need working hours: without them a doctor is bookable at any time, which is no list."""
+    return InvalidInput(
+        "doctor_id",
+        doctor_id,
+        "has no working hours, so there are no slots to offer",
+        hint=f'set them: encounter doctor hours {doctor_id} --set "mon-fri 09:00-17:00" (or [clinic] hours)',
+    )
+
+
 def not_booked(appointment_id: int, status: str, action: str) -> Conflict:
     """Rule 7 and the outcomes: only a booked appointment can change its status."""
     return Conflict(
@@ -86,11 +137,24 @@ def not_booked(appointment_id: int, status: str, action: str) -> Conflict:
     )
 
 
-def already_started(appointment_id: int) -> Conflict:
-    """Rule 7: the past is not cancelled."""
+def already_started(appointment_id: int, action: str = "cancelled") -> Conflict:
+    """Rule 7: the past is not cancelled, nor moved."""
     return Conflict(
-        f"appointment {appointment_id} has already started; past appointments cannot be cancelled", field="start_time"
+        f"appointment {appointment_id} has already started; past appointments cannot be {action}", field="start_time"
     )
+
+
+def not_started(appointment_id: int, outcome: str) -> Conflict:
+    """An outcome is known only once the appointment's start has passed."""
+    return Conflict(
+        f"appointment {appointment_id} has not started yet; only past appointments can be marked {outcome}",
+        field="start_time",
+    )
+
+
+def range_reversed(start: datetime, end: datetime, zone: ZoneInfo) -> InvalidInput:
+    """A stretch of time (time off) whose end is not after its start."""
+    return InvalidInput("to", show(end, zone), f"must be later than from ({show(start, zone)})")
 
 
 # --- the checks ---------------------------------------------------------------------------------------------------
@@ -127,37 +191,84 @@ def exists(session: Session, model: type[Any], **where: object) -> bool:
     return session.scalar(select(model.id).filter_by(**where).limit(1)) is not None
 
 
-def ensure_cancellable(appointment: AppointmentColumns, now: datetime) -> None:
+def ensure_changeable(appointment: AppointmentColumns, now: datetime, action: str) -> None:
+    """Rule 7, for cancelling and rescheduling: a future booked appointment."""
     if appointment.status != AppointmentStatus.booked:
-        raise not_booked(appointment.id, appointment.status, "cancelled")
+        raise not_booked(appointment.id, appointment.status, action)
     if appointment.start_time <= now:
-        raise already_started(appointment.id)
+        raise already_started(appointment.id, action)
 
 
-def ensure_bookable(doctor: DoctorColumns) -> None:
+def ensure_outcome_known(appointment: AppointmentColumns, now: datetime, outcome: AppointmentStatus) -> None:
+    """Only a booked appointment whose start has passed gets an outcome."""
+    shown = outcome.value.replace("_", "-")
+    if appointment.status != AppointmentStatus.booked:
+        raise not_booked(appointment.id, appointment.status, f"marked {shown}")
+    if appointment.start_time > now:
+        raise not_started(appointment.id, shown)
+
+
+def ensure_active(doctor: DoctorColumns) -> None:
     if not doctor.is_active:
         raise doctor_inactive(doctor.id)
 
 
-def ensure_slot_free(session: Session, doctor_id: int, start: datetime, end: datetime, zone: ZoneInfo) -> None:
+def ensure_slot_free(
+    session: Session, doctor_id: int, start: datetime, end: datetime, zone: ZoneInfo, except_id: int | None = None
+) -> None:
     """Rule 5 with half-open intervals: [9:00, 9:30) and [9:30, 10:00) do not overlap.
 
-    No appointment is longer than MAX_DURATION, so only those starting after
-    `start - MAX_DURATION` can reach into the slot: the index on
-    (doctorId, startTime) is read over a few entries, not a doctor's history.
+    `except_id`: the appointment being moved, which never clashes with itself.
     """
     appointment = models_of(session).Appointment
-    query = (
-        select(appointment.id, appointment.start_time, appointment.end_time)
-        .where(
-            appointment.doctor_id == doctor_id,
-            appointment.start_time > start - timedelta(minutes=MAX_DURATION),
-            appointment.start_time < end,
-            appointment.end_time > start,
-            appointment.status == AppointmentStatus.booked.value,
-        )
-        .limit(1)
-    )
-    clash = session.execute(query).first()
+    clash = _booked_overlap(session, appointment.doctor_id == doctor_id, start, end, except_id)
     if clash is not None:
         raise slot_taken(doctor_id, clash.start_time, clash.end_time, zone, appointment_id=clash.id)
+
+
+def ensure_patient_free(
+    session: Session, patient_id: int, start: datetime, end: datetime, zone: ZoneInfo, except_id: int | None = None
+) -> None:
+    """Rule 9: none of the patient's booked appointments, with any doctor, overlaps [start, end)."""
+    appointment = models_of(session).Appointment
+    clash = _booked_overlap(session, appointment.patient_id == patient_id, start, end, except_id)
+    if clash is not None:
+        raise patient_busy(patient_id, clash.start_time, clash.end_time, zone, appointment_id=clash.id)
+
+
+def _booked_overlap(
+    session: Session, whose: ColumnElement[bool], start: datetime, end: datetime, except_id: int | None
+) -> Row[int, datetime, datetime] | None:
+    """The first booked appointment of a doctor or patient (`whose`) that overlaps [start, end).
+
+    No appointment is longer than MAX_DURATION, so only those starting after
+    `start - MAX_DURATION` can reach into the slot: the index on (doctorId or
+    patientId, startTime) is read over a few entries, not a whole history.
+    """
+    appointment = models_of(session).Appointment
+    query = select(appointment.id, appointment.start_time, appointment.end_time).where(
+        whose,
+        appointment.start_time > start - timedelta(minutes=MAX_DURATION),
+        appointment.start_time < end,
+        appointment.end_time > start,
+        appointment.status == AppointmentStatus.booked.value,
+    )
+    if except_id is not None:
+        query = query.where(appointment.id != except_id)
+    return session.execute(query.limit(1)).first()
+
+
+def ensure_within_hours(week: WeeklyHours, doctor_id: int, start: datetime, end: datetime, zone: ZoneInfo) -> None:
+    if not within_hours(week, start, end, zone):
+        raise outside_hours(doctor_id, start, end, zone)
+
+
+def ensure_not_off(session: Session, doctor_id: int, start: datetime, end: datetime, zone: ZoneInfo) -> None:
+    """No time off of the doctor intersects [start, end)."""
+    time_off = models_of(session).DoctorTimeOff
+    query = select(time_off.id, time_off.start_time, time_off.end_time).where(
+        time_off.doctor_id == doctor_id, time_off.start_time < end, time_off.end_time > start
+    )
+    clash = session.execute(query.order_by(time_off.start_time).limit(1)).first()
+    if clash is not None:
+        raise on_time_off(doctor_id, clash.start_time, clash.end_time, zone, clash.id)

@@ -43,7 +43,7 @@ def test_overlaps_are_conflicts_and_back_to_back_is_fine(clinic):
     book(clinic, "2031-01-06T08:30", 120, expect=5)
     book(clinic, "2031-01-06T09:30", 30, patient=2)
     book(clinic, "2031-01-06T08:30", 30, patient=2)
-    book(clinic, "2031-01-06T09:00", 30, doctor=2)
+    book(clinic, "2031-01-06T09:00", 30, doctor=2, patient=2)
 
 
 @pytest.mark.parametrize(

@@ -281,7 +281,14 @@ def test_csv_safe_is_an_output_format_of_every_printing_command(clinic):
 
 def test_db_info_in_every_format(clinic):
     facts = json.loads(clinic("db", "info", "-o", "json").stdout)
-    assert facts["tables"] == {"patients": 1, "doctors": 1, "appointments": 0, "apiTokens": 0}
+    assert facts["tables"] == {
+        "patients": 1,
+        "doctors": 1,
+        "appointments": 0,
+        "apiTokens": 0,
+        "doctorHours": 0,
+        "doctorTimeOff": 0,
+    }
     assert json.loads(clinic("db", "info", "-o", "ndjson").stdout) == facts
     assert clinic("db", "info", "-o", "ndjson").stdout.count("\n") == 1
     [row] = list(csv.DictReader(io.StringIO(clinic("db", "info", "-o", "csv").stdout)))
@@ -292,6 +299,8 @@ def test_db_info_in_every_format(clinic):
         "tables.doctors": "1",
         "tables.appointments": "0",
         "tables.apiTokens": "0",
+        "tables.doctorHours": "0",
+        "tables.doctorTimeOff": "0",
     }
     table = clinic("db", "info").stdout
     assert "dialect" in table and facts["dialect"] in table and "appointments" in table

@@ -36,6 +36,8 @@ def test_default_database_is_a_private_sqlite_file_made_on_first_use(run_cli, is
         "patients": 0,
         "appointments": 0,
         "apiTokens": 0,
+        "doctorHours": 0,
+        "doctorTimeOff": 0,
     }
 
 
@@ -91,6 +93,8 @@ def test_table_prefix_makes_camel_case_tables(run_cli, db_url, prefixed):
         "scratchPatients": 0,
         "scratchAppointments": 0,
         "scratchApiTokens": 0,
+        "scratchDoctorHours": 0,
+        "scratchDoctorTimeOff": 0,
     }
     assert json_out(run_cli("--db", db_url, "doctor", "list", "-o", "json")) == []
 

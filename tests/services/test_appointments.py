@@ -196,9 +196,9 @@ def test_overlap_is_judged_in_utc_whatever_the_offset(database, pair, book):
 
 
 def test_another_doctor_at_the_same_time_is_fine(database, new_patient, new_doctor, book):
-    patient, first, second = new_patient(), new_doctor(), new_doctor()
-    a = book(patient.id, first.id, at(TEN), duration=60)
-    b = book(patient.id, second.id, at(TEN), duration=60)
+    first, second = new_doctor(), new_doctor()
+    a = book(new_patient().id, first.id, at(TEN), duration=60)
+    b = book(new_patient().id, second.id, at(TEN), duration=60)
     assert listed(database, start_from=at(TEN)) == [a.id, b.id]
 
 

@@ -243,6 +243,8 @@ def test_table_prefix_makes_camel_case_compound_names(prefixed):
     assert sorted(t.name for t in prefixed.models.metadata.sorted_tables) == [
         "svcTestApiTokens",
         "svcTestAppointments",
+        "svcTestDoctorHours",
+        "svcTestDoctorTimeOff",
         "svcTestDoctors",
         "svcTestPatients",
     ]

@@ -110,7 +110,7 @@ def test_deactivating_keeps_appointments_and_counts_future_booked_ones(database,
     future = [book(patient.id, doctor.id, at(60 * h)) for h in (1, 2, 24)]
     cancelled = book(patient.id, doctor.id, at(60 * 5))
     database.run(lambda s: services.cancel_appointment(s, cancelled.id, now=NOW))
-    book(patient.id, other.id, at(60))  # another doctor's booking does not count
+    book(new_patient().id, other.id, at(60))  # another doctor's booking does not count
 
     result = set_active(database, doctor.id, False, now=NOW)
     assert result.booked_remaining == len(future)

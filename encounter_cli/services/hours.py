@@ -1,0 +1,106 @@
+"""Doctors' working hours: read (theirs, else the clinic's default) and set (README: Working hours)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from encounter_cli.domain import AppointmentStatus
+from encounter_cli.models import DoctorColumns, models_of
+from encounter_cli.services.common import stamp
+from encounter_cli.services.doctors import get_doctor
+from encounter_cli.working_hours import NO_HOURS, WeeklyHours, within_hours
+
+
+@dataclass(frozen=True)
+class HoursReport:
+    """A doctor's hours in effect, and where they come from: "doctor", "clinic" (the default) or "none"."""
+
+    doctor: DoctorColumns
+    week: WeeklyHours
+    source: str
+    outside: int | None = None  # after a change: future booked appointments now outside the hours
+
+
+def weeks_of(session: Session, doctor_ids: Iterable[int], default: WeeklyHours) -> dict[int, WeeklyHours]:
+    """Each doctor's hours in effect, in one query: their own, else `default` (the clinic's)."""
+    ids = list(doctor_ids)
+    own = _own_weeks(session, ids)
+    return {doctor_id: own.get(doctor_id, default) for doctor_id in ids}
+
+
+def _own_weeks(session: Session, doctor_ids: list[int]) -> dict[int, WeeklyHours]:
+    hours = models_of(session).DoctorHours
+    if not doctor_ids:
+        return {}
+    query = (
+        select(hours.doctor_id, hours.weekday, hours.starts_at, hours.ends_at)
+        .where(hours.doctor_id.in_(doctor_ids))
+        .order_by(hours.doctor_id, hours.weekday, hours.starts_at)
+    )
+    days: dict[int, list[list[tuple[int, int]]]] = {}
+    for doctor_id, weekday, starts_at, ends_at in session.execute(query):
+        week = days.setdefault(doctor_id, [[] for _ in range(7)])
+        week[weekday - 1].append((_minutes(starts_at), _minutes(ends_at)))
+    return {doctor_id: tuple(map(tuple, week)) for doctor_id, week in days.items()}
+
+
+def get_hours(session: Session, doctor_id: int, default: WeeklyHours) -> HoursReport:
+    doctor = get_doctor(session, doctor_id)
+    own = _own_weeks(session, [doctor_id]).get(doctor_id)
+    return _report(doctor, own, default)
+
+
+def set_hours(
+    session: Session,
+    doctor_id: int,
+    week: WeeklyHours | None,
+    default: WeeklyHours,
+    zone: ZoneInfo,
+    now: datetime | None = None,
+) -> HoursReport:
+    """Replace the doctor's own hours (None: clear them, so the clinic's default applies).
+
+    Existing bookings are kept; the report counts the future ones that now fall outside the hours.
+    The doctor's row is locked, as a booking locks it, so no booking slips in between.
+    """
+    m = models_of(session)
+    doctor = get_doctor(session, doctor_id, lock=True)
+    session.execute(delete(m.DoctorHours).where(m.DoctorHours.doctor_id == doctor_id))
+    for weekday, intervals in enumerate(week or ()):
+        for start, end in intervals:
+            row = m.DoctorHours(doctor_id=doctor_id, weekday=weekday + 1, starts_at=_time(start), ends_at=_time(end))
+            session.add(row)
+    session.flush()
+    report = _report(doctor, week if week and week != NO_HOURS else None, default)
+    return HoursReport(doctor, report.week, report.source, _outside(session, doctor_id, report.week, zone, now))
+
+
+def _report(doctor: DoctorColumns, own: WeeklyHours | None, default: WeeklyHours) -> HoursReport:
+    if own is not None:
+        return HoursReport(doctor, own, "doctor")
+    return HoursReport(doctor, default, "clinic" if default != NO_HOURS else "none")
+
+
+def _outside(session: Session, doctor_id: int, week: WeeklyHours, zone: ZoneInfo, now: datetime | None) -> int:
+    """How many of the doctor's future booked appointments lie outside `week`."""
+    appointment = models_of(session).Appointment
+    query = select(appointment.start_time, appointment.end_time).where(
+        appointment.doctor_id == doctor_id,
+        appointment.status == AppointmentStatus.booked.value,
+        appointment.start_time > stamp(now),
+    )
+    return sum(not within_hours(week, start, end, zone) for start, end in session.execute(query))
+
+
+def _minutes(value: time) -> int:
+    return value.hour * 60 + value.minute
+
+
+def _time(minutes: int) -> time:
+    return time(minutes // 60, minutes % 60)
