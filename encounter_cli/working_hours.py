@@ -25,7 +25,7 @@ FULL_DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "satur
 NO_HOURS: WeeklyHours = ((),) * 7
 HOURS_HINT = 'e.g. --set "mon-fri 09:00-12:30,13:30-17:00" --set "sat 09:00-12:00"'
 DAYS_PART = re.compile(r"[a-z]+(?:-[a-z]+)?(?:,[a-z]+(?:-[a-z]+)?)*")
-CLOCK = re.compile(r"([0-9]{2}):([0-9]{2})")
+CLOCK = re.compile(r"([0-9]{1,2}):([0-9]{2})")
 
 
 def parse_hours(texts: Iterable[str], field: str = "hours") -> WeeklyHours:
@@ -98,6 +98,12 @@ def format_hours(week: WeeklyHours) -> list[str]:
         if intervals:
             groups.setdefault(intervals, []).append(day)
     return [f"{_day_list(days)} {','.join(map(format_interval, intervals))}" for intervals, days in groups.items()]
+
+
+def hours_facts(week: WeeklyHours, source: str) -> dict[str, object]:
+    """A week as `doctor hours -o json` and the API show it: the `--set` lines and each day's intervals."""
+    days = {DAY_NAMES[day]: [format_interval(interval) for interval in week[day]] for day in range(7)}
+    return {"source": source, "hours": format_hours(week), "days": days}
 
 
 def format_interval(interval: Interval) -> str:

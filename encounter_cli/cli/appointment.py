@@ -23,6 +23,10 @@ app = typer.Typer(help="Book, list and cancel appointments.", no_args_is_help=Tr
 
 WHEN_HELP = "ISO 8601 time or date (its midnight), e.g. 2026-12-01T09:00+01:00 or 2026-12-01, or now."
 Reason = Annotated[str | None, typer.Option("--reason", help="Free text, at most 500 characters.")]
+AllowPatientOverlap = Annotated[
+    bool,
+    typer.Option("--allow-patient-overlap", help="Book even if the patient has another appointment then."),
+]
 
 
 def _show(ctx: typer.Context, appointment, fmt: OutputFormat) -> None:
@@ -37,9 +41,12 @@ def book(
     start: Annotated[str, typer.Option("--start", metavar="WHEN", help="Start, e.g. 2026-12-01T09:30 (clinic time).")],
     duration: Annotated[int, typer.Option("--duration", metavar="MIN", help="Length in minutes, 15-180.")],
     reason: Reason = None,
+    allow_patient_overlap: AllowPatientOverlap = False,
     fmt: Output = OutputFormat.table,
 ) -> None:
-    """Book an appointment in a free slot of an active doctor.
+    """Book an appointment in a free slot of an active doctor, inside the doctor's working hours.
+
+    The patient must be free then too, unless --allow-patient-overlap.
 
     Example: encounter appointment book --patient 1 --doctor 2 --start 2026-12-01T09:30 --duration 30
     """
@@ -55,7 +62,16 @@ def book(
         "reason": reason,
     }
     data = schemas.parse(schemas.AppointmentCreate, values, zone=zone)
-    appointment = state(ctx).database().run(lambda session: services.book_appointment(session, data, zone=zone))
+    hours = state(ctx).settings().hours
+    appointment = (
+        state(ctx)
+        .database()
+        .run(
+            lambda session: services.book_appointment(
+                session, data, zone=zone, default_hours=hours, allow_patient_overlap=allow_patient_overlap
+            )
+        )
+    )
     output.saved(ctx, f"appointment {appointment.id} booked")
     _show(ctx, appointment, fmt)
 
@@ -128,6 +144,74 @@ def cancel(
     )
     output.saved(ctx, f"appointment {appointment_id} cancelled")
     _show(ctx, appointment, fmt)
+
+
+@app.command("reschedule")
+def reschedule(
+    ctx: typer.Context,
+    appointment_id: RecordId,
+    start: Annotated[str, typer.Option("--start", metavar="WHEN", help="New start (clinic time unless an offset).")],
+    duration: Annotated[
+        int | None, typer.Option("--duration", metavar="MIN", help="New length in minutes (default: the same).")
+    ] = None,
+    doctor_id: DoctorId = None,
+    allow_patient_overlap: AllowPatientOverlap = False,
+    fmt: Output = OutputFormat.table,
+) -> None:
+    """Move a future booked appointment in one step, keeping its id; every booking rule is checked again.
+
+    Its old slot stays held until the move succeeds.
+
+    Example: encounter appointment reschedule 7 --start 2026-12-02T10:00 --doctor 4
+    """
+    from encounter_cli import schemas, services
+    from encounter_cli.clinic_time import parse_when
+
+    zone, hours = state(ctx).zone(), state(ctx).settings().hours
+    values = {"start_time": parse_when(start, zone), "duration_minutes": duration, "doctor_id": doctor_id}
+    change = schemas.parse(schemas.Reschedule, values, zone=zone)
+    appointment = (
+        state(ctx)
+        .database()
+        .run(
+            lambda session: services.reschedule_appointment(
+                session,
+                appointment_id,
+                change,
+                zone=zone,
+                default_hours=hours,
+                allow_patient_overlap=allow_patient_overlap,
+            )
+        )
+    )
+    output.saved(ctx, f"appointment {appointment_id} rescheduled")
+    _show(ctx, appointment, fmt)
+
+
+def _record_outcome(ctx: typer.Context, appointment_id: int, outcome: AppointmentStatus, fmt: OutputFormat) -> None:
+    from encounter_cli import services
+
+    appointment = state(ctx).database().run(lambda s: services.record_outcome(s, appointment_id, outcome))
+    output.saved(ctx, f"appointment {appointment_id} is {outcome.value}")
+    _show(ctx, appointment, fmt)
+
+
+@app.command("complete")
+def complete(ctx: typer.Context, appointment_id: RecordId, fmt: Output = OutputFormat.table) -> None:
+    """Mark a booked appointment whose start has passed as completed.
+
+    Example: encounter appointment complete 7
+    """
+    _record_outcome(ctx, appointment_id, AppointmentStatus.completed, fmt)
+
+
+@app.command("no-show")
+def no_show(ctx: typer.Context, appointment_id: RecordId, fmt: Output = OutputFormat.table) -> None:
+    """Mark a booked appointment whose start has passed as a no-show (the patient did not come).
+
+    Example: encounter appointment no-show 7
+    """
+    _record_outcome(ctx, appointment_id, AppointmentStatus.no_show, fmt)
 
 
 add_import_command(app, "appointment", example="encounter appointment import week.csv --skip-invalid -o json")

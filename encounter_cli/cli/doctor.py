@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from encounter_cli.cli import output
+from encounter_cli.cli import availability, output
 from encounter_cli.cli.imports import add_import_command
 from encounter_cli.cli.options import Limit, Offset, Output, OutputFormat, RecordId
 from encounter_cli.cli.state import state
@@ -109,4 +109,6 @@ def activate(ctx: typer.Context, doctor_id: RecordId, fmt: Output = OutputFormat
     _set_active(ctx, doctor_id, True, fmt)
 
 
+app.command("hours")(availability.hours)
+app.add_typer(availability.time_off_app, name="time-off")
 add_import_command(app, "doctor", example="encounter doctor import doctors.ndjson")

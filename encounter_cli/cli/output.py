@@ -127,6 +127,15 @@ class Kind:
 
     name: str
     columns: tuple[str, ...]
+    label: str = ""  # for titles of one record and of a list, where the model's name does not read well
+
+    @property
+    def title(self) -> str:
+        return self.label or self.name
+
+    @property
+    def list_title(self) -> str:
+        return self.label or f"{self.name}s"
 
 
 PATIENT = Kind("Patient", ("id", "first_name", "last_name", "email", "phone", "date_of_birth"))
@@ -137,7 +146,7 @@ APPOINTMENT = Kind("Appointment", ("id", "start_time", "end_time", "doctor_id", 
 def show_record(obj, kind: Kind, fmt: OutputFormat, zone: tzinfo) -> None:
     from encounter_cli.models import fields_of
 
-    print_one(record(obj, fields_of(obj.__class__)), fmt, zone, f"{kind.name} {obj.id}")
+    print_one(record(obj, fields_of(obj.__class__)), fmt, zone, f"{kind.title} {obj.id}")
 
 
 def show_listing(listing, kind: Kind, fmt: OutputFormat, zone: tzinfo, limit: int | None) -> None:
@@ -155,7 +164,7 @@ def show_listing(listing, kind: Kind, fmt: OutputFormat, zone: tzinfo, limit: in
         zone,
         fields=fields,
         columns=kind.columns,
-        title=f"{kind.name}s",
+        title=kind.list_title,
         limit=limit,
         count_rest=lambda shown: listing.total() - listing.offset - shown,
     )
