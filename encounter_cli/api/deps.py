@@ -21,6 +21,7 @@ from encounter_cli.config import Settings
 from encounter_cli.db import Database
 from encounter_cli.errors import InvalidInput
 from encounter_cli.services import api_tokens
+from encounter_cli.working_hours import NO_HOURS, WeeklyHours
 
 T = TypeVar("T")
 OPEN_ACCESS_ACTOR = "no-auth"  # who a request is from when the server runs with --no-auth
@@ -36,17 +37,18 @@ class Unauthorized(Exception):
 
 @dataclass
 class Clinic:
-    """Per process: the database (its engine and connection pool) and the clinic's zone."""
+    """Per process: the database (its engine and connection pool), the clinic's zone and default hours."""
 
     database: Database
     zone: ZoneInfo
     open_access: bool
+    hours: WeeklyHours = NO_HOURS  # [clinic] hours
     threads: Threads | None = None  # made by the app's lifespan, inside the event loop
 
     @classmethod
     def open(cls, settings: Settings, *, open_access: bool) -> Clinic:
         zone = load_zone(settings.timezone)  # a bad zone stops the server before it listens
-        return cls(Database(settings, connections=CONNECTIONS), zone, open_access)
+        return cls(Database(settings, connections=CONNECTIONS), zone, open_access, settings.hours)
 
     def today(self) -> date:
         return now_utc().astimezone(self.zone).date()
@@ -88,6 +90,10 @@ class Caller:
     @property
     def zone(self) -> ZoneInfo:
         return self.clinic.zone
+
+    @property
+    def hours(self) -> WeeklyHours:
+        return self.clinic.hours
 
     async def run(self, work: Callable[[Session], T], *, write: bool = True) -> T:
         """The request's unit of work, on a thread for reads or writes: one transaction that checks the token

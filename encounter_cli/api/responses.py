@@ -80,6 +80,35 @@ class Appointment(BaseModel):
     updated_at: datetime
 
 
+class TimeOff(BaseModel):
+    model_config = _example(
+        id=4, doctor_id=3, start_time="2026-12-24T00:00:00+01:00", end_time="2026-12-27T00:00:00+01:00",
+        reason="holidays", **STAMPS,
+    )  # fmt: skip
+    id: int
+    doctor_id: int
+    start_time: datetime
+    end_time: datetime
+    reason: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class Hours(BaseModel):
+    """A doctor's weekly hours in effect; `source` says whose: "doctor", "clinic" (the default) or "none"."""
+
+    model_config = _example(
+        doctor_id=3, source="doctor", hours=["mon-fri 09:00-12:30,13:30-17:00"],
+        days={"mon": ["09:00-12:30", "13:30-17:00"], "tue": [], "wed": [], "thu": [], "fri": [], "sat": [], "sun": []},
+        outside_hours=0,
+    )  # fmt: skip
+    doctor_id: int
+    source: str
+    hours: list[str]
+    days: dict[str, list[str]]
+    outside_hours: int | None = None  # after a change: future booked appointments now outside the hours
+
+
 class Health(BaseModel):
     model_config = _example(status="ok")
     status: str
@@ -90,6 +119,13 @@ def record(obj: object, zone: ZoneInfo, status_code: int = 200, headers: dict[st
     body = json.dumps(export.machine_record(obj, zone), ensure_ascii=False)
     return Response(
         body, status_code=status_code, headers={**PRIVATE, **(headers or {})}, media_type="application/json"
+    )
+
+
+def facts(values: dict[str, Any], status_code: int = 200) -> Response:
+    """A report that is not a stored record (a doctor's hours), as `-o json` prints it."""
+    return Response(
+        json.dumps(values, ensure_ascii=False), status_code=status_code, headers=PRIVATE, media_type="application/json"
     )
 
 
@@ -123,14 +159,19 @@ ERRORS = {
 EVERY_ROUTE = {400, 401, 403, 413, 500, 503}
 
 
-def documented(*codes: int, counts: dict[str, str] | None = None) -> dict[int | str, dict[str, Any]]:
+ID_LIST = {"type": "string", "pattern": "^([0-9]+(,[0-9]+)*)?$"}
+
+
+def documented(
+    *codes: int, counts: dict[str, str] | None = None, id_lists: dict[str, str] | None = None, success: int = 200
+) -> dict[int | str, dict[str, Any]]:
     """The error responses a route can give: its own `codes` and those every route can give; and the
-    integer headers of its success response, `counts` (name -> description)."""
+    headers of its `success` response: integers (`counts`) and comma-separated ids (`id_lists`),
+    each name -> description."""
     shown: dict[int | str, dict[str, Any]] = {code: ERRORS[code] for code in sorted({*EVERY_ROUTE, *codes})}
-    if not counts:
-        return shown
-    headers = {name: {"description": text, "schema": {"type": "integer"}} for name, text in counts.items()}
-    return {200: {"headers": headers}, **shown}
+    headers = {name: {"description": text, "schema": {"type": "integer"}} for name, text in (counts or {}).items()}
+    headers |= {name: {"description": text, "schema": ID_LIST} for name, text in (id_lists or {}).items()}
+    return {success: {"headers": headers}, **shown} if headers else shown
 
 
 def listed(*codes: int) -> dict[int | str, dict[str, Any]]:

@@ -10,15 +10,18 @@ from fastapi.responses import Response
 from encounter_cli import services
 from encounter_cli.api import responses
 from encounter_cli.api.bodies import JsonBody
-from encounter_cli.api.deps import CallerDep
+from encounter_cli.api.deps import Caller, CallerDep
 from encounter_cli.clinic_time import clinic_day, parse_instant
 from encounter_cli.domain import MAX_ID, AppointmentStatus
-from encounter_cli.schemas import AppointmentCreate, Cancellation
+from encounter_cli.schemas import AppointmentCreate, Cancellation, Reschedule
 
 router = APIRouter(prefix="/appointments", tags=["appointments"])
 AppointmentId = Annotated[int, Path(ge=1, le=MAX_ID, description="Appointment id.")]
 RecordFilter = Query(ge=1, le=MAX_ID)
 Instant = Query(description="RFC 3339 time with an offset, e.g. 2026-12-01T09:00:00+01:00.")
+AllowPatientOverlap = Annotated[
+    bool, Query(description="Book even if the patient has another appointment then (rule 9 waived).")
+]
 
 
 @router.post(
@@ -28,10 +31,17 @@ Instant = Query(description="RFC 3339 time with an offset, e.g. 2026-12-01T09:00
     responses=responses.documented(404, 409, 413),
 )
 async def book_appointment(
-    caller: CallerDep, data: Annotated[AppointmentCreate, Depends(JsonBody(AppointmentCreate))]
+    caller: CallerDep,
+    data: Annotated[AppointmentCreate, Depends(JsonBody(AppointmentCreate))],
+    allow_patient_overlap: AllowPatientOverlap = False,
 ) -> Response:
-    """Book a free slot of an active doctor: 404 for an unknown patient or doctor, 409 if the slot is taken."""
-    appointment = await caller.run(lambda session: services.book_appointment(session, data, zone=caller.zone))
+    """Book a free slot of an active doctor inside their hours: 404 for an unknown patient or doctor, 409 if the
+    slot, or the patient (unless allow_patient_overlap), is taken, or the doctor is inactive, off or not working."""
+    appointment = await caller.run(
+        lambda session: services.book_appointment(
+            session, data, zone=caller.zone, default_hours=caller.hours, allow_patient_overlap=allow_patient_overlap
+        )
+    )
     return responses.record(appointment, caller.zone, status_code=201)
 
 
@@ -79,4 +89,50 @@ async def cancel_appointment(
 ) -> Response:
     """Cancel a future booked appointment (its slot becomes free); the body's `reason` is optional."""
     appointment = await caller.run(lambda session: services.cancel_appointment(session, appointment_id, body.reason))
+    return responses.record(appointment, caller.zone)
+
+
+@router.post(
+    "/{appointment_id}/reschedule",
+    response_model=responses.Appointment,
+    responses=responses.documented(404, 409, 413),
+)
+async def reschedule_appointment(
+    caller: CallerDep,
+    appointment_id: AppointmentId,
+    change: Annotated[Reschedule, Depends(JsonBody(Reschedule))],
+    allow_patient_overlap: AllowPatientOverlap = False,
+) -> Response:
+    """Move a future booked appointment to `start_time` (and `duration_minutes`, `doctor_id` if given), keeping
+    its id; every booking rule is checked again, the appointment itself excepted."""
+    appointment = await caller.run(
+        lambda session: services.reschedule_appointment(
+            session,
+            appointment_id,
+            change,
+            zone=caller.zone,
+            default_hours=caller.hours,
+            allow_patient_overlap=allow_patient_overlap,
+        )
+    )
+    return responses.record(appointment, caller.zone)
+
+
+OUTCOME = responses.documented(404, 409)
+
+
+@router.post("/{appointment_id}/complete", response_model=responses.Appointment, responses=OUTCOME)
+async def complete_appointment(caller: CallerDep, appointment_id: AppointmentId) -> Response:
+    """Mark a booked appointment whose start has passed as completed; 409 for any other status or a future one."""
+    return await _record_outcome(caller, appointment_id, AppointmentStatus.completed)
+
+
+@router.post("/{appointment_id}/no-show", response_model=responses.Appointment, responses=OUTCOME)
+async def no_show_appointment(caller: CallerDep, appointment_id: AppointmentId) -> Response:
+    """Mark a booked appointment whose start has passed as no_show; 409 for any other status or a future one."""
+    return await _record_outcome(caller, appointment_id, AppointmentStatus.no_show)
+
+
+async def _record_outcome(caller: Caller, appointment_id: int, outcome: AppointmentStatus) -> Response:
+    appointment = await caller.run(lambda session: services.record_outcome(session, appointment_id, outcome))
     return responses.record(appointment, caller.zone)
