@@ -76,11 +76,11 @@ def staffed(database: Database) -> Database:
     return database
 
 
-def overlapping_pairs(database: Database) -> int:
-    """Self-join: pairs of booked appointments of one doctor whose [start, end) intervals intersect."""
+def overlapping_pairs(database: Database, whose: str = "doctor_id") -> int:
+    """Self-join: pairs of booked appointments of one doctor (or patient) whose [start, end) intervals intersect."""
     first, second = aliased(database.models.Appointment), aliased(database.models.Appointment)
     query = select(func.count()).where(
-        first.doctor_id == second.doctor_id,
+        getattr(first, whose) == getattr(second, whose),
         first.id < second.id,
         first.status == "booked",
         second.status == "booked",
@@ -102,6 +102,14 @@ def test_overlapping_bookings_for_one_doctor_let_exactly_one_through(staffed, db
     assert race(db_url, "book", arguments) == ["conflict"] * (WORKERS - 1) + ["ok"]
     assert booked_count(staffed) == 1
     assert overlapping_pairs(staffed) == 0
+
+
+def test_one_patient_booked_with_every_doctor_at_once_gets_exactly_one(staffed, db_url):
+    """Rule 9 under concurrency: each process locks a different doctor, so only the patient's row queues them."""
+    arguments = [(1, n, START) for n in range(1, WORKERS + 1)]
+    assert race(db_url, "book", arguments) == ["conflict"] * (WORKERS - 1) + ["ok"]
+    assert booked_count(staffed) == 1
+    assert overlapping_pairs(staffed, "patient_id") == 0
 
 
 def test_same_time_for_different_doctors_all_succeed(staffed, db_url):
@@ -128,3 +136,4 @@ def test_the_overlap_self_join_does_find_overlaps(staffed):
                       duration_minutes=30, status="booked", created_at=START, updated_at=START)
             )  # fmt: skip
     assert overlapping_pairs(staffed) == 1
+    assert overlapping_pairs(staffed, "patient_id") == 1
