@@ -13,8 +13,16 @@ from datetime import date, datetime, time
 from functools import cache
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, MetaData, String, Time, inspect
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, declared_attr, mapped_column
+from sqlalchemy import Boolean, Column, Date, ForeignKey, Index, Integer, MetaData, String, Time, inspect
+from sqlalchemy.orm import (
+    ColumnProperty,
+    DeclarativeBase,
+    Mapped,
+    Session,
+    declared_attr,
+    mapped_column,
+    query_expression,
+)
 
 from encounter_cli.db_types import ExactString, UTCDateTime
 from encounter_cli.domain import AppointmentStatus
@@ -71,6 +79,16 @@ class AppointmentColumns(TimestampColumns):
     def doctor_id(cls) -> Mapped[int]:
         target = table_name(cls.table_prefix, "Doctors")
         return mapped_column("doctorId", ForeignKey(f"{target}.id", ondelete="RESTRICT"))
+
+    # Output-only fields, stored nowhere: the query that loads an appointment computes them by a join
+    # (`services.appointments.appointment_names`). None on an object loaded without them.
+    @declared_attr
+    def patient_name(cls) -> Mapped[str | None]:
+        return query_expression()
+
+    @declared_attr
+    def doctor_name(cls) -> Mapped[str | None]:
+        return query_expression()
 
 
 class DoctorForeignKey:
@@ -195,10 +213,32 @@ def models_of(session: Session) -> Models:
 
 @cache
 def fields_of(model: type) -> tuple[str, ...]:
-    """A mapped class's fields, as machine output lists them: the primary key, foreign keys, then the rest."""
+    """A mapped class's fields, as machine output lists them: the stored ones, then the output-only ones."""
+    return stored_fields_of(model) + output_fields_of(model)
+
+
+@cache
+def stored_fields_of(model: type) -> tuple[str, ...]:
+    """The fields that are columns of the model's table: the primary key, foreign keys, then the rest."""
 
     def rank(attribute) -> int:
         column = attribute.columns[0]
         return 0 if column.primary_key else 1 if column.foreign_keys else 2
 
-    return tuple(attribute.key for attribute in sorted(inspect(model).column_attrs, key=rank))
+    stored = [attribute for attribute in _column_attributes(model) if _is_stored(attribute)]
+    return tuple(attribute.key for attribute in sorted(stored, key=rank))
+
+
+@cache
+def output_fields_of(model: type) -> tuple[str, ...]:
+    """Output-only fields (`query_expression()`), in declaration order: computed by the loading query, never
+    stored, and ignored by imports."""
+    return tuple(attribute.key for attribute in _column_attributes(model) if not _is_stored(attribute))
+
+
+def _column_attributes(model: type) -> list[ColumnProperty[Any]]:
+    return list(inspect(model).column_attrs)
+
+
+def _is_stored(attribute: ColumnProperty[Any]) -> bool:
+    return isinstance(attribute.columns[0], Column)

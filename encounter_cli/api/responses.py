@@ -64,7 +64,8 @@ class Appointment(BaseModel):
     model_config = _example(
         id=7, patient_id=12, doctor_id=3, start_time="2026-12-01T09:30:00+01:00",
         end_time="2026-12-01T10:00:00+01:00", duration_minutes=30, status="booked", reason="check-up",
-        cancelled_at=None, cancellation_reason=None, **STAMPS,
+        cancelled_at=None, cancellation_reason=None, **STAMPS, patient_name="Ada Lovelace",
+        doctor_name="Gregory House",
     )  # fmt: skip
     id: int
     patient_id: int
@@ -78,6 +79,9 @@ class Appointment(BaseModel):
     cancellation_reason: str | None
     created_at: datetime
     updated_at: datetime
+    # Output-only, from the patient's and doctor's records; null only if such a record is missing.
+    patient_name: str | None
+    doctor_name: str | None
 
 
 class TimeOff(BaseModel):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timezone, tzinfo
 from itertools import islice
 from typing import IO, TYPE_CHECKING, Any, cast
@@ -122,11 +122,13 @@ def print_lines(lines: Iterable[str]) -> None:
 class Kind:
     """How one entity prints: every mapped field for `show` and machine formats, fewer columns in list tables.
 
-    `name` is also the model's name in `models.Models`.
+    `name` is also the model's name in `models.Models`; `headings` names the list table's columns whose
+    heading is not their field's name.
     """
 
     name: str
     columns: tuple[str, ...]
+    headings: Mapping[str, str] = field(default_factory=dict)
     label: str = ""  # for titles of one record and of a list, where the model's name does not read well
 
     @property
@@ -140,7 +142,12 @@ class Kind:
 
 PATIENT = Kind("Patient", ("id", "first_name", "last_name", "email", "phone", "date_of_birth"))
 DOCTOR = Kind("Doctor", ("id", "full_name", "specialization", "is_active"))
-APPOINTMENT = Kind("Appointment", ("id", "start_time", "end_time", "doctor_id", "patient_id", "status", "reason"))
+# People read names; the ids stay in `show` and the machine formats.
+APPOINTMENT = Kind(
+    "Appointment",
+    ("id", "start_time", "end_time", "patient_name", "doctor_name", "status", "reason"),
+    headings={"patient_name": "patient", "doctor_name": "doctor"},
+)
 
 
 def show_record(obj, kind: Kind, fmt: OutputFormat, zone: tzinfo) -> None:
@@ -164,6 +171,7 @@ def show_listing(listing, kind: Kind, fmt: OutputFormat, zone: tzinfo, limit: in
         zone,
         fields=fields,
         columns=kind.columns,
+        headings=kind.headings,
         title=kind.list_title,
         limit=limit,
         count_rest=lambda shown: listing.total() - listing.offset - shown,
@@ -204,13 +212,16 @@ def print_many(
     title: str,
     limit: int | None = None,
     count_rest: Callable[[int], int] | None = None,
+    headings: Mapping[str, str] | None = None,
 ) -> None:
-    """A list of records. Tables stop at 100 rows unless `limit` is given, and say how many were left out."""
+    """A list of records. Tables stop at 100 rows unless `limit` is given, and say how many were left out.
+
+    `headings`: a table column's heading where it is not the field's name."""
     if fmt == OutputFormat.table:
         page = limit or DEFAULT_TABLE_ROWS
         fetched = list(islice(items, page + 1))
         shown = fetched[:page]
-        _print_table(shown, columns, zone, title)
+        _print_table(shown, columns, zone, title, headings or {})
         left_out = count_rest(len(shown)) if count_rest and len(fetched) > page else 0
         if left_out:
             note(f"{left_out} more not shown; use --limit and --offset to see them")
@@ -308,12 +319,14 @@ def _console():
     return Console(file=stream, width=width, markup=False, emoji=False, highlight=False)
 
 
-def _print_table(items: list[dict], columns: tuple[str, ...], zone: tzinfo, title: str) -> None:
+def _print_table(
+    items: list[dict], columns: tuple[str, ...], zone: tzinfo, title: str, headings: Mapping[str, str]
+) -> None:
     from rich.table import Table
 
     table = Table(title=f"{title} ({len(items)})", title_justify="left")
     for name in columns:
-        table.add_column(name, overflow="fold")
+        table.add_column(headings.get(name, name), overflow="fold")
     for item in items:
         table.add_row(*(_table_value(item[name], zone) for name in columns), end_section=False)
     _console().print(table)

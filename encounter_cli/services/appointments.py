@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from encounter_cli.clinic_time import day_bounds, day_start, now_utc
 from encounter_cli.domain import AppointmentStatus
 from encounter_cli.errors import DatabaseBusy
-from encounter_cli.models import AppointmentColumns, DoctorColumns, models_of
+from encounter_cli.models import AppointmentColumns, DoctorColumns, Models, models_of
 from encounter_cli.services import rules
-from encounter_cli.services.common import Listing, conflict_guard, stamp
+from encounter_cli.services.common import Listing, OutputFields, conflict_guard, stamp
 from encounter_cli.services.hours import weeks_of
 from encounter_cli.working_hours import NO_HOURS, WeeklyHours
 
@@ -98,7 +98,24 @@ def book_appointment(
     )
     with conflict_guard(session, lambda: rules.id_taken("appointment", data.id)):
         session.add(appointment)
-    return appointment
+    return get_appointment(session, appointment.id)
+
+
+def appointment_names(m: Models) -> OutputFields:
+    """The output-only `patient_name` ("First Last") and `doctor_name`, by joins in the loading query.
+
+    Outer joins: an appointment whose patient or doctor row is missing (a legacy database without the
+    foreign keys) still lists, with a null name. String `+` is `||` on SQLite and concat() on MySQL.
+    """
+    patient, doctor, appointment = m.Patient, m.Doctor, m.Appointment
+
+    def join(query: Select[Any]) -> Select[Any]:
+        return query.outerjoin(patient, patient.id == appointment.patient_id).outerjoin(
+            doctor, doctor.id == appointment.doctor_id
+        )
+
+    names = {"patient_name": patient.first_name + " " + patient.last_name, "doctor_name": doctor.full_name}
+    return OutputFields(join, names)
 
 
 @dataclass(frozen=True)
@@ -186,7 +203,7 @@ def reschedule_appointment(
     appointment.duration_minutes = duration
     appointment.updated_at = stamp(now)
     session.flush()
-    return appointment
+    return get_appointment(session, appointment.id)
 
 
 def record_outcome(
@@ -201,13 +218,20 @@ def record_outcome(
     appointment.status = outcome.value
     appointment.updated_at = stamp(now)
     session.flush()
-    return appointment
+    return get_appointment(session, appointment.id)
 
 
 def get_appointment(session: Session, appointment_id: int, *, lock: bool = False) -> AppointmentColumns:
-    appointment_model = models_of(session).Appointment
-    query = select(appointment_model).where(appointment_model.id == appointment_id)
-    appointment = session.scalars(query.with_for_update() if lock else query).first()
+    """One appointment, with its patient's and doctor's names, in one query.
+
+    With `lock`, its row is locked FOR UPDATE and the names are not loaded (a join would lock the patient's
+    and doctor's rows too). A service that changes an appointment locks it this way, and ends with
+    `return get_appointment(session, appointment.id)`: the changed record with its names.
+    """
+    m = models_of(session)
+    query = select(m.Appointment).where(m.Appointment.id == appointment_id)
+    loaded = query.with_for_update() if lock else appointment_names(m).loaded(query)
+    appointment: AppointmentColumns | None = session.scalars(loaded).first()
     if appointment is None:
         raise rules.not_found("appointment", appointment_id)
     return appointment
@@ -234,7 +258,7 @@ def list_appointments(
         query = query.where(appointment.patient_id == where.patient_id)
     if where.status is not None:
         query = query.where(appointment.status == AppointmentStatus(where.status).value)
-    return Listing(session, query, limit, offset)
+    return Listing(session, query, limit, offset, appointment_names(m))
 
 
 def cancel_appointment(
@@ -249,4 +273,4 @@ def cancel_appointment(
     appointment.cancellation_reason = reason
     appointment.updated_at = stamp(now)
     session.flush()
-    return appointment
+    return get_appointment(session, appointment_id)

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Column, ColumnElement, Dialect, Select, func, inspect, or_, type_coerce
+from sqlalchemy import Column, ColumnElement, Dialect, Select, SQLColumnExpression, func, inspect, or_, type_coerce
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, with_expression
 from sqlalchemy.types import Integer, NullType
 
 from encounter_cli.clinic_time import now_utc
 from encounter_cli.db_types import UTCDateTime
 from encounter_cli.errors import EncounterError
-from encounter_cli.models import fields_of
+from encounter_cli.models import output_fields_of, stored_fields_of
 
 T = TypeVar("T")
 STREAM_BATCH = 1000
@@ -37,17 +37,53 @@ class StoredColumn:
     utc_time: bool = False  # a `UTCDateTime`: the driver gives the naive UTC time (SQLite: as ISO text)
 
 
+@dataclass(frozen=True)
+class OutputFields:
+    """How a model's output-only fields (`models.output_fields_of`) are computed: in the query that loads
+    the records, by a join, never by a query per record.
+
+    `join` adds the tables `expressions` read to a query of the model; `expressions` maps each output-only
+    field to its SQL expression. The default is for models without such fields.
+    """
+
+    join: Callable[[Select[Any]], Select[Any]] = lambda query: query  # no tables to add
+    expressions: Mapping[str, SQLColumnExpression[Any]] = field(default_factory=dict)
+
+    def loaded(self, query: Select[Any]) -> Select[Any]:
+        """`query` (of one model's objects) with the output-only fields loaded onto the objects.
+
+        `populate_existing`: an object already in the session (just booked or changed) gets them too.
+        """
+        model = query.column_descriptions[0]["entity"]
+        options = [with_expression(getattr(model, name), expression) for name, expression in self.expressions.items()]
+        return self.join(query).options(*options).execution_options(populate_existing=True)
+
+    def check(self, model: type) -> None:
+        """Every output-only field of `model` has an expression: a listing that left one out would print it
+        as null."""
+        if set(self.expressions) != set(output_fields_of(model)):
+            raise ValueError(f"{model.__name__}: output fields {output_fields_of(model)}, given {[*self.expressions]}")
+
+
 @dataclass
 class Listing(Generic[T]):
-    """Rows matching a query, streamed in batches so memory stays flat."""
+    """Rows matching a query, streamed in batches so memory stays flat.
+
+    `outputs` computes the model's output-only fields (appointments: patient and doctor names) in the same
+    query: the objects carry them, and `stored_rows` appends them after the stored columns.
+    """
 
     session: Session
     query: Select[Any]
     limit: int | None = None
     offset: int = 0
+    outputs: OutputFields = field(default_factory=OutputFields)
+
+    def __post_init__(self) -> None:
+        self.outputs.check(self.query.column_descriptions[0]["entity"])
 
     def __iter__(self) -> Iterator[T]:
-        query = self.query.offset(self.offset or None).limit(self.limit)
+        query = self.outputs.loaded(self.query).offset(self.offset or None).limit(self.limit)
         if self.limit is not None and self.limit <= STREAM_BATCH:
             return iter(self.session.scalars(query).all())  # one page: fetched whole, the cursor is free again
         return iter(self.session.scalars(query.execution_options(yield_per=STREAM_BATCH)))
@@ -57,14 +93,20 @@ class Listing(Generic[T]):
 
         For exports of any size; each column's `load` turns a driver value into
         the ORM's value, for a caller that converts each distinct value once.
+        Output-only fields come last, as `models.fields_of` lists them.
         """
         model = self.query.column_descriptions[0]["entity"]
         mapper = inspect(model)
         dialect = self.session.get_bind().dialect
-        names = fields_of(model)
-        columns = [_stored_column(name, mapper.columns[name], dialect) for name in names]
-        raw = [type_coerce(mapper.columns[name], NullType()) for name in names]  # NullType: no processing
-        query = self.query.with_only_columns(*raw).offset(self.offset or None).limit(self.limit)
+        stored: dict[str, ColumnElement[Any]] = {name: mapper.columns[name] for name in stored_fields_of(model)}
+        outputs: dict[str, ColumnElement[Any]] = {
+            name: self.outputs.expressions[name].label(name) for name in output_fields_of(model)
+        }
+        fields = {**stored, **outputs}
+        columns = [_stored_column(name, column, dialect) for name, column in fields.items()]
+        # NullType: the driver's values, unprocessed
+        raw = [type_coerce(column, NullType()).label(name) for name, column in fields.items()]
+        query = self.outputs.join(self.query).with_only_columns(*raw).offset(self.offset or None).limit(self.limit)
         result = self.session.connection().execution_options(yield_per=STREAM_BATCH).execute(query)
         return columns, (row for batch in result.partitions() for row in batch)
 
@@ -87,9 +129,11 @@ class Listing(Generic[T]):
         return self.total()
 
 
-def _stored_column(name: str, column: Column[Any], dialect: Dialect) -> StoredColumn:
+def _stored_column(name: str, column: ColumnElement[Any], dialect: Dialect) -> StoredColumn:
+    """`column`: a table's column, or an output-only field's expression (which may be NULL)."""
     load = column.type.dialect_impl(dialect).result_processor(dialect, None)
-    never_null_int = isinstance(column.type, Integer) and not column.nullable and load is None
+    nullable = not isinstance(column, Column) or column.nullable
+    never_null_int = isinstance(column.type, Integer) and not nullable and load is None
     return StoredColumn(name, load, never_null_int, utc_time=isinstance(column.type, UTCDateTime))
 
 

@@ -367,7 +367,10 @@ class AppointmentImport(EntityImport[AppointmentColumns]):
 
     entity = "appointment"
     schema = schemas.AppointmentCreate
-    output_only = frozenset({"created_at", "updated_at", "end_time", "status", "cancelled_at", "cancellation_reason"})
+    output_only = frozenset(
+        {"created_at", "updated_at", "end_time", "status", "cancelled_at", "cancellation_reason"}
+        | {"patient_name", "doctor_name"}  # the names come from the patient and doctor ids, whatever a row says
+    )
 
     def __init__(self, now: datetime, zone: ZoneInfo, *, dry_run: bool = False) -> None:
         super().__init__(now, zone, dry_run=dry_run)

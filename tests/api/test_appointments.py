@@ -120,6 +120,23 @@ def test_cancel_frees_the_slot_and_twice_is_409(clinic):
 def test_show_is_the_record_of_the_command_line(clinic, cli):
     import json
 
+    booked = book(clinic, patient_id=2, doctor_id=1).json()
+    book(clinic, "2031-01-06T10:00:00-05:00", patient_id=1, doctor_id=2)
+    record = json.loads(cli("appointment", "show", "1", "-o", "json").stdout)
+    assert clinic("GET", "/appointments/1").json() == record == booked
+    assert (record["patient_name"], record["doctor_name"]) == ("P2 T", "Dr 1")
+    listed = json.loads(cli("appointment", "list", "-o", "json").stdout)
+    assert clinic("GET", "/appointments").json() == listed
+    assert [(a["patient_name"], a["doctor_name"]) for a in listed] == [("P2 T", "Dr 1"), ("P1 T", "Dr 2")]
+    cancelled = clinic("POST", "/appointments/2/cancel").json()
+    assert cancelled == json.loads(cli("appointment", "show", "2", "-o", "json").stdout)
+    assert (cancelled["status"], cancelled["patient_name"], cancelled["doctor_name"]) == ("cancelled", "P1 T", "Dr 2")
+    assert error_of(clinic("GET", "/appointments/3", 404))["message"] == "appointment 3 does not exist"
+
+
+def test_names_follow_the_patient_and_doctor_records(clinic):
     book(clinic)
-    assert clinic("GET", "/appointments/1").json() == json.loads(cli("appointment", "show", "1", "-o", "json").stdout)
-    assert error_of(clinic("GET", "/appointments/2", 404))["message"] == "appointment 2 does not exist"
+    clinic("PATCH", "/patients/1", json={"first_name": "Ada", "last_name": "Lovelace"})
+    shown = clinic("GET", "/appointments/1").json()
+    assert (shown["patient_name"], shown["doctor_name"]) == ("Ada Lovelace", "Dr 1")
+    assert [a["patient_name"] for a in clinic("GET", "/appointments?limit=1").json()] == ["Ada Lovelace"]

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+import re
 from datetime import datetime
 
 import pytest
@@ -137,3 +141,53 @@ def test_from_and_to_bound_the_start_time(clinic):
 def test_today_and_tomorrow_are_accepted(clinic):
     assert json_out(clinic("appointment", "list", "--date", "today", "-o", "json")) == []
     assert json_out(clinic("appointment", "list", "--date", "tomorrow", "-o", "json")) == []
+
+
+# --- names, not just ids ----------------------------------------------------------------------------------------------
+
+NAMES = ("patient_name", "doctor_name")
+
+
+def test_every_format_names_the_patient_and_the_doctor(clinic):
+    booked = json_out(book(clinic, "2031-01-06T09:00", doctor=2, patient=1))
+    assert list(booked)[-2:] == list(NAMES)  # appended after the stored fields
+    assert (booked["patient_name"], booked["doctor_name"], booked["patient_id"]) == ("P1 T", "Dr 2", 1)
+    book(clinic, "2031-01-06T10:00", doctor=1, patient=2)
+    listed = json_out(clinic("appointment", "list", "-o", "json"))
+    assert [(a["patient_name"], a["doctor_name"]) for a in listed] == [("P1 T", "Dr 2"), ("P2 T", "Dr 1")]
+    assert listed[0] == booked
+    ndjson = [json.loads(line) for line in clinic("appointment", "list", "-o", "ndjson").stdout.splitlines()]
+    assert ndjson == listed
+    for fmt in ("csv", "csv-safe"):
+        rows = list(csv.DictReader(io.StringIO(clinic("appointment", "list", "-o", fmt).stdout)))
+        assert list(rows[0])[-2:] == list(NAMES)
+        assert [(r["patient_name"], r["doctor_name"]) for r in rows] == [("P1 T", "Dr 2"), ("P2 T", "Dr 1")]
+    assert json_out(clinic("appointment", "show", "1", "-o", "json")) == booked
+    cancelled = json_out(clinic("appointment", "cancel", "2", "-o", "json"))
+    assert (cancelled["status"], cancelled["patient_name"], cancelled["doctor_name"]) == ("cancelled", "P2 T", "Dr 1")
+
+
+def test_list_table_shows_names_instead_of_ids_and_show_has_both(clinic):
+    book(clinic, "2031-01-06T09:00", doctor=2, patient=1)
+    table = clinic("appointment", "list").stdout
+    header = next(line for line in table.splitlines() if "start_time" in line)
+    assert re.findall(r"\w+", header) == ["id", "start_time", "end_time", "patient", "doctor", "status", "reason"]
+    assert re.search(r"P1 T\s+\S\s+Dr 2\s", table)
+    shown = clinic("appointment", "show", "1").stdout
+    for field, value in [("patient_id", "1"), ("doctor_id", "2"), ("patient_name", "P1 T"), ("doctor_name", "Dr 2")]:
+        assert re.search(rf"{field}\s+\S\s+{value}\s", shown), shown
+    for command in (("book", "--patient", "2", "--doctor", "1", "--start", "2031-01-06T11:00", "--duration", "30"),
+                    ("cancel", "2")):  # fmt: skip
+        assert re.search(r"patient_name\s+\S\s+P2 T\s", clinic("appointment", *command).stdout)
+
+
+def test_names_with_rich_markup_print_literally_in_tables(cli):
+    patient = ("[bold]Ann[/bold]", ":smile: [link=http://x]y[/link]")
+    doctor = "[red]Dr[/] :thumbs_up: \\[x]"
+    cli("patient", "add", "--first-name", patient[0], "--last-name", patient[1], "--email", "ann@example.org")
+    cli("doctor", "add", "--full-name", doctor, "--specialization", "GP")
+    book(cli, "2031-01-06T09:00")
+    for command in (("list",), ("show", "1")):
+        table = cli("appointment", *command).stdout
+        assert f"{patient[0]} {patient[1]}" in table and doctor in table
+        assert "😄" not in table and "👍" not in table

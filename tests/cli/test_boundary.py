@@ -348,7 +348,7 @@ def test_machine_field_order_follows_the_models(clinic):
     assert headers == {
         "doctor": "id,full_name,specialization,is_active,created_at,updated_at",
         "appointment": "id,patient_id,doctor_id,start_time,end_time,duration_minutes,status,reason,"
-        "cancelled_at,cancellation_reason,created_at,updated_at",
+        "cancelled_at,cancellation_reason,created_at,updated_at,patient_name,doctor_name",  # output-only last
     }
     assert list(json_out(clinic("appointment", "show", "1", "-o", "json"))) == headers["appointment"].split(",")
 

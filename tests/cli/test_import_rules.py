@@ -244,6 +244,23 @@ def test_output_only_appointment_columns_are_accepted_and_ignored(clinic, tmp_pa
     ]
 
 
+@pytest.mark.parametrize(
+    ("fmt", "names"),
+    [
+        ("csv", {"patient_name": "Somebody Else", "doctor_name": "Dr Nobody"}),
+        ("csv", {"patient_name": "", "doctor_name": "=1+2"}),
+        ("json", {"patient_name": 5, "doctor_name": None}),
+        ("ndjson", {"patient_name": ["not", "a", "name"], "doctor_name": {"x": 1}}),
+    ],
+)  # fmt: skip
+def test_patient_and_doctor_names_are_accepted_and_ignored(clinic, tmp_path, fmt, names):
+    """The names are output-only: they come from the ids, so a wrong or odd one is no error."""
+    result = import_rows(clinic, tmp_path, "appointment", [{**APPOINTMENT, **names}], fmt=fmt)
+    assert report(result) == {"read": 1, "written": 1, "rejected": []}
+    stored_row = json_out(clinic("appointment", "show", "2", "-o", "json"))
+    assert (stored_row["patient_name"], stored_row["doctor_name"]) == ("Ada Lovelace", "Dr 2")
+
+
 def test_rows_of_one_file_may_not_overlap_but_may_touch(clinic, tmp_path):
     rows = [
         {**APPOINTMENT, "start_time": "2031-01-06T10:00"},  # 1
@@ -456,6 +473,14 @@ def test_list_output_reimports_as_the_same_records(original, exports, cli, tmp_p
     copies = [json_out(cli(*listing, "-o", "json")) for listing in LISTINGS]
     for copy, exported in zip(copies, exports[blanks]["json"], strict=True):
         assert copy and without_stamps(copy) == without_stamps(json.loads(exported))
+    # The exported appointments carried the names (ignored on import); the copies name the same people.
+    assert "patient_name" in exports[blanks][fmt][2] and "doctor_name" in exports[blanks][fmt][2]
+    assert [(a["patient_name"], a["doctor_name"]) for a in copies[2]] == [
+        ("Zoë Ångström", "Dr Ünïcode"),
+        ("李 小龙", "Dr Ünïcode"),
+        ("Robert'); DROP TABLE patients;-- O'Brien, \"Bob\"", "Dr Who"),
+        ("🩺 Emoji 😷", "Dr Who"),
+    ]
     assert [d["is_active"] for d in copies[1]] == [True, True, False]
     assert [a["id"] for a in copies[2]] == [1, 3, 4, 5]
     # New records continue after the imported ids.

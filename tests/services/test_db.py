@@ -14,6 +14,7 @@ from encounter_cli import schemas, services
 from encounter_cli.db import INIT_HINT, Database
 from encounter_cli.db_types import UTCDateTime
 from encounter_cli.errors import Unavailable
+from encounter_cli.models import output_fields_of, stored_fields_of
 from tests.helpers import NOW, UTC, at, count, fetch, settings_for
 
 KOLKATA = timezone(timedelta(hours=5, minutes=30))
@@ -179,7 +180,8 @@ def test_live_schema_has_the_required_indexes_and_keys(database):
 
 def test_python_attributes_are_snake_case(database):
     mapper = inspect(database.models.Appointment)
-    assert {attr.key: attr.columns[0].name for attr in mapper.column_attrs} == {
+    stored = stored_fields_of(database.models.Appointment)
+    assert {attr.key: attr.columns[0].name for attr in mapper.column_attrs if attr.key in stored} == {
         "id": "id",
         "patient_id": "patientId",
         "doctor_id": "doctorId",
@@ -193,6 +195,9 @@ def test_python_attributes_are_snake_case(database):
         "created_at": "createdAt",
         "updated_at": "updatedAt",
     }
+    # Computed by the loading query, stored nowhere: the table has no such columns.
+    assert output_fields_of(database.models.Appointment) == ("patient_name", "doctor_name")
+    assert len(database.models.Appointment.__table__.columns) == len(stored)
 
 
 def test_patient_with_appointments_cannot_be_deleted(database, pair, book):
