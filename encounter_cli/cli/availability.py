@@ -19,7 +19,11 @@ from encounter_cli.cli.state import state
 if TYPE_CHECKING:
     from encounter_cli.services import HoursReport
 
-time_off_app = typer.Typer(help="Record, list and remove a doctor's time off.", no_args_is_help=True)
+time_off_app = typer.Typer(
+    help="Record, list and remove a doctor's time off.\n\n"
+    "Example: encounter doctor time-off add 3 --from 2026-12-24 --to 2026-12-27",
+    no_args_is_help=True,
+)
 
 TIME_OFF = output.Kind("DoctorTimeOff", ("id", "doctor_id", "start_time", "end_time", "reason"), label="Time off")
 WHEN_HELP = "ISO 8601 time, or a date (its midnight), clinic time unless an offset is given."

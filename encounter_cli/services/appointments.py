@@ -181,20 +181,22 @@ def reschedule_appointment(
 ) -> AppointmentColumns:
     """Move a future booked appointment to a new start (and duration, and doctor), keeping its id.
 
-    Every booking rule is checked again, the appointment itself excepted from the overlap checks.
-    Locks: the old and new doctors in id order, the patient, then the appointment; if a concurrent
-    change moved it to another doctor meanwhile, the transaction is retried (DatabaseBusy).
+    Every booking rule is checked again, in `book_appointment`'s order, the appointment itself excepted
+    from the overlap checks. Locks: the old and new doctors in id order, the patient, then the
+    appointment, re-read under its lock; if a concurrent change gave it another doctor meanwhile, the
+    locks taken were the wrong ones, and the transaction is retried (DatabaseBusy).
     """
     now = now or stamp()
+    rules.ensure_future(change.start_time, now, zone)
     seen = get_appointment(session, appointment_id)
-    doctor_id = change.doctor_id or seen.doctor_id
-    doctors = lock_doctors(session, [seen.doctor_id, doctor_id])
-    lock_patient(session, seen.patient_id)
+    old_doctor_id, patient_id = seen.doctor_id, seen.patient_id  # values: the object is refreshed below
+    doctor_id = change.doctor_id or old_doctor_id
+    doctors = lock_doctors(session, [old_doctor_id, doctor_id])
+    lock_patient(session, patient_id)
     appointment = get_appointment(session, appointment_id, lock=True)
-    if appointment.doctor_id != seen.doctor_id:
+    if appointment.doctor_id != old_doctor_id:
         raise DatabaseBusy("the appointment was changed meanwhile; nothing was written", hint="retry the command")
     rules.ensure_changeable(appointment, now, "rescheduled")
-    rules.ensure_future(change.start_time, now, zone)
     duration = change.duration_minutes or appointment.duration_minutes
     end_time = change.start_time + timedelta(minutes=duration)
     slot = Slot(doctors[doctor_id], change.start_time, end_time)
@@ -230,7 +232,9 @@ def get_appointment(session: Session, appointment_id: int, *, lock: bool = False
     """
     m = models_of(session)
     query = select(m.Appointment).where(m.Appointment.id == appointment_id)
-    loaded = query.with_for_update() if lock else appointment_names(m).loaded(query)
+    # Under a lock the row is read again: values loaded earlier in this transaction may be stale by now.
+    locked = query.with_for_update().execution_options(populate_existing=True)
+    loaded = locked if lock else appointment_names(m).loaded(query)
     appointment: AppointmentColumns | None = session.scalars(loaded).first()
     if appointment is None:
         raise rules.not_found("appointment", appointment_id)
