@@ -74,7 +74,8 @@ def _clinic_hours(text: str, config_path: Path | None) -> WeeklyHours:
     try:
         return parse_hours([text], field="clinic.hours")
     except InvalidInput as error:
-        raise Unavailable(f"config file {config_path}: {error.message}", hint=error.hint) from None
+        hint = 'e.g. hours = "mon-fri 09:00-12:30,13:30-17:00; sat 09:00-12:00"'
+        raise Unavailable(f"config file {config_path}: {error.message}", hint=hint) from None
 
 
 def default_sqlite_path(environ: Mapping[str, str] = os.environ) -> Path:

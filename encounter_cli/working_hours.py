@@ -4,7 +4,8 @@ Hours are clinic-local wall time ("mon-fri 09:00-12:30,13:30-17:00"): a 09:00 st
 both sides of a daylight-saving change. Free of SQLAlchemy and Pydantic, like `clinic_time`.
 
 `WeeklyHours` holds, for each ISO weekday (index 0 is Monday), that day's intervals as
-(start, end) minutes after local midnight, sorted and apart. An empty week means "no hours".
+(start, end) minutes after local midnight, sorted and apart; an end may be 24:00 (1440), the next
+midnight. An empty week means "no hours".
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ WeeklyHours = tuple[tuple[Interval, ...], ...]  # seven days, Monday first
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 FULL_DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 NO_HOURS: WeeklyHours = ((),) * 7
+MIDNIGHT = 24 * 60  # an interval's end may be 24:00: the day's last minutes are bookable too
 HOURS_HINT = 'e.g. --set "mon-fri 09:00-12:30,13:30-17:00" --set "sat 09:00-12:00"'
 DAYS_PART = re.compile(r"[a-z]+(?:-[a-z]+)?(?:,[a-z]+(?:-[a-z]+)?)*")
 CLOCK = re.compile(r"([0-9]{1,2}):([0-9]{2})")
@@ -78,17 +80,19 @@ def _day(name: str, text: str, field: str) -> int:
 
 def _interval(item: str, text: str, field: str) -> Interval:
     first, _, last = item.partition("-")
-    start, end = _clock(first, text, field), _clock(last, text, field)
+    start, end = _clock(first, text, field), _clock(last, text, field, end=True)
     if end <= start:
         raise InvalidInput(field, text, f"has an interval that ends before it starts ({item})", hint=HOURS_HINT)
     return start, end
 
 
-def _clock(value: str, text: str, field: str) -> int:
+def _clock(value: str, text: str, field: str, end: bool = False) -> int:
+    """Minutes after midnight of "HH:MM" (or "H:MM"); an interval's end may also be 24:00."""
     match = CLOCK.fullmatch(value)
-    if match is None or int(match[1]) > 23 or int(match[2]) > 59:
-        raise InvalidInput(field, text, f'has "{value}", not a time from 00:00 to 23:59', hint=HOURS_HINT)
-    return int(match[1]) * 60 + int(match[2])
+    minutes = int(match[1]) * 60 + int(match[2]) if match and int(match[2]) < 60 else None
+    if minutes is None or minutes > (MIDNIGHT if end else MIDNIGHT - 1):
+        raise InvalidInput(field, text, f'has "{value}", not a time from 00:00 to 24:00', hint=HOURS_HINT)
+    return minutes
 
 
 def format_hours(week: WeeklyHours) -> list[str]:
@@ -135,8 +139,9 @@ def day_intervals(week: WeeklyHours, day: date, zone: ZoneInfo) -> list[tuple[da
 
 
 def _utc(day: date, minutes: int, zone: ZoneInfo) -> datetime:
-    wall = datetime.combine(day, time(minutes // 60, minutes % 60), tzinfo=zone)  # fold=0: the earlier offset
-    return wall.astimezone(UTC)
+    days, minutes = divmod(minutes, MIDNIGHT)  # 24:00 is the next day's 00:00
+    wall = datetime.combine(day + timedelta(days=days), time(minutes // 60, minutes % 60), tzinfo=zone)
+    return wall.astimezone(UTC)  # fold=0: the earlier offset
 
 
 def within_hours(week: WeeklyHours, start: datetime, end: datetime, zone: ZoneInfo) -> bool:
@@ -145,8 +150,3 @@ def within_hours(week: WeeklyHours, start: datetime, end: datetime, zone: ZoneIn
         return True
     day = start.astimezone(zone).date()
     return any(first <= start and end <= last for first, last in day_intervals(week, day, zone))
-
-
-def days_between(first: date, last: date) -> list[date]:
-    """Every date from `first` to `last`, both included."""
-    return [first + timedelta(days=n) for n in range((last - first).days + 1)]

@@ -63,15 +63,12 @@ def hours(
 
 
 def _show_hours(report: HoursReport, fmt: OutputFormat) -> None:
-    from encounter_cli.working_hours import format_hours, hours_facts
+    from encounter_cli.working_hours import format_hours
 
     lines = format_hours(report.week)
-    facts = {"doctor_id": report.doctor.id, **hours_facts(report.week, report.source)}
-    if report.outside is not None:
-        facts["outside_hours"] = report.outside
     source = {"doctor": "own hours", "clinic": "the clinic's hours", "none": "no hours: bookable at any time"}
     people = [f"doctor {report.doctor.id} ({report.doctor.full_name}): {source[report.source]}", *lines]
-    output.show_facts(facts, fmt, f"Doctor {report.doctor.id} hours", for_people=people)
+    output.show_facts(report.facts(), fmt, f"Doctor {report.doctor.id} hours", for_people=people)
 
 
 @time_off_app.command("add")

@@ -12,9 +12,10 @@ from sqlalchemy.orm import Session
 
 from encounter_cli.domain import AppointmentStatus
 from encounter_cli.models import DoctorColumns, models_of
+from encounter_cli.services import rules
 from encounter_cli.services.common import stamp
 from encounter_cli.services.doctors import get_doctor
-from encounter_cli.working_hours import NO_HOURS, WeeklyHours, within_hours
+from encounter_cli.working_hours import MIDNIGHT, NO_HOURS, WeeklyHours, hours_facts, within_hours
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,11 @@ class HoursReport:
     week: WeeklyHours
     source: str
     outside: int | None = None  # after a change: future booked appointments now outside the hours
+
+    def facts(self) -> dict[str, object]:
+        """As `doctor hours -o json` and the API show it."""
+        values = {"doctor_id": self.doctor.id, **hours_facts(self.week, self.source)}
+        return values if self.outside is None else {**values, "outside_hours": self.outside}
 
 
 def weeks_of(session: Session, doctor_ids: Iterable[int], default: WeeklyHours) -> dict[int, WeeklyHours]:
@@ -46,7 +52,7 @@ def _own_weeks(session: Session, doctor_ids: list[int]) -> dict[int, WeeklyHours
     days: dict[int, list[list[tuple[int, int]]]] = {}
     for doctor_id, weekday, starts_at, ends_at in session.execute(query):
         week = days.setdefault(doctor_id, [[] for _ in range(7)])
-        week[weekday - 1].append((_minutes(starts_at), _minutes(ends_at)))
+        week[weekday - 1].append((_minutes(starts_at), _minutes(ends_at) or MIDNIGHT))  # an end of 00:00 is 24:00
     return {doctor_id: tuple(map(tuple, week)) for doctor_id, week in days.items()}
 
 
@@ -69,6 +75,8 @@ def set_hours(
     Existing bookings are kept; the report counts the future ones that now fall outside the hours.
     The doctor's row is locked, as a booking locks it, so no booking slips in between.
     """
+    if week == NO_HOURS:  # an empty --set (an unset shell variable) must not wipe the hours unasked
+        raise rules.no_hours_given()
     m = models_of(session)
     doctor = get_doctor(session, doctor_id, lock=True)
     session.execute(delete(m.DoctorHours).where(m.DoctorHours.doctor_id == doctor_id))
@@ -77,7 +85,7 @@ def set_hours(
             row = m.DoctorHours(doctor_id=doctor_id, weekday=weekday + 1, starts_at=_time(start), ends_at=_time(end))
             session.add(row)
     session.flush()
-    report = _report(doctor, week if week and week != NO_HOURS else None, default)
+    report = _report(doctor, week, default)
     return HoursReport(doctor, report.week, report.source, _outside(session, doctor_id, report.week, zone, now))
 
 
@@ -103,4 +111,5 @@ def _minutes(value: time) -> int:
 
 
 def _time(minutes: int) -> time:
-    return time(minutes // 60, minutes % 60)
+    """24:00, an interval's end, is stored as 00:00 (a TIME column stops at 23:59): an end is after its start."""
+    return time(minutes // 60 % 24, minutes % 60)

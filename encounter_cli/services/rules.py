@@ -128,6 +128,10 @@ def no_hours(doctor_id: int) -> InvalidInput:
     )
 
 
+def no_hours_given() -> InvalidInput:
+    return InvalidInput("hours", "", "gives no working hours", hint="to remove a doctor's own hours, use --clear")
+
+
 def not_booked(appointment_id: int, status: str, action: str) -> Conflict:
     """Rule 7 and the outcomes: only a booked appointment can change its status."""
     return Conflict(
@@ -153,8 +157,8 @@ def not_started(appointment_id: int, outcome: str) -> Conflict:
 
 
 def range_reversed(start: datetime, end: datetime, zone: ZoneInfo) -> InvalidInput:
-    """A stretch of time (time off) whose end is not after its start."""
-    return InvalidInput("to", show(end, zone), f"must be later than from ({show(start, zone)})")
+    """A stretch of time (time off: `--from`/`--to`) whose end is not after its start."""
+    return InvalidInput("end_time", show(end, zone), f"must be later than start_time ({show(start, zone)})")
 
 
 # --- the checks ---------------------------------------------------------------------------------------------------

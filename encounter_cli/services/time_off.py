@@ -32,7 +32,7 @@ def add_time_off(
     reason: str | None = None,
     now: datetime | None = None,
 ) -> TimeOffAdded:
-    """Record time off [start, end). Bookings inside it stay; the result lists them so they can be moved.
+    """Record time off [start, end). Bookings inside it stay; the result lists the future ones, to be moved.
 
     The doctor's row is locked, as a booking locks it, so no booking slips in between.
     """
@@ -52,6 +52,7 @@ def add_time_off(
         appointment.status == AppointmentStatus.booked.value,
         appointment.start_time < end,
         appointment.end_time > start,
+        appointment.start_time > created,  # one that has started can no longer be moved
     )
     return TimeOffAdded(time_off, list(session.scalars(booked.order_by(appointment.start_time, appointment.id))))
 

@@ -48,6 +48,7 @@ def test_hours_are_read_replaced_and_cleared(desk):
     [
         ({"hours": ["mon-fri 9-17"]}, "hours"),
         ({"hours": []}, "hours"),
+        ({"hours": [""]}, "hours"),  # nothing given is no clear: that is DELETE
         ({"hours": "mon 09:00-10:00"}, "hours"),
         ({"hours": ["mon 09:00-10:00"], "extra": 1}, "extra"),
     ],
@@ -89,7 +90,7 @@ def test_time_off_is_added_listed_and_removed(desk):
 
 def test_time_off_mistakes(desk):
     body = {"start_time": MONDAY.format("10:00"), "end_time": MONDAY.format("09:00")}
-    assert error_of(desk("POST", "/doctors/1/time-off", 400, json=body))["details"]["field"] == "to"
+    assert error_of(desk("POST", "/doctors/1/time-off", 400, json=body))["details"]["field"] == "end_time"
     naive = {"start_time": "2031-03-03T10:00:00", "end_time": MONDAY.format("11:00")}
     assert error_of(desk("POST", "/doctors/1/time-off", 400, json=naive))["details"]["field"] == "start_time"
     desk(

@@ -54,6 +54,7 @@ def test_hours_mistakes(desk):
     error = error_json(desk("doctor", "hours", "1", "--set", "mon-fri 9-17", "-o", "json", expect=3))
     assert error["details"]["field"] == "hours" and '"9", not a time' in error["message"]
     assert "--clear" in desk("doctor", "hours", "1", "--set", "mon 09:00-10:00", "--clear", expect=2).stderr
+    assert "use --clear" in desk("doctor", "hours", "1", "--set", "", expect=3).stderr
     desk("doctor", "hours", "9", expect=4)
     desk("doctor", "hours", "9", "--set", "mon 09:00-10:00", expect=4)
 
@@ -113,7 +114,7 @@ def test_time_off_mistakes(desk):
     desk("doctor", "time-off", "add", "9", "--from", "2031-03-03", "--to", "2031-03-04", expect=4)
     error = error_json(desk("doctor", "time-off", "add", "1", "--from", "2031-03-04", "--to", "2031-03-03",
                             "-o", "json", expect=3))  # fmt: skip
-    assert error["details"]["field"] == "to"
+    assert error["details"]["field"] == "end_time"
     desk("doctor", "time-off", "add", "1", "--from", "soon", "--to", "2031-03-03", expect=3)
     desk("doctor", "time-off", "add", "1", "--from", "2031-03-03", expect=2)
     desk("doctor", "time-off", "list", "9", expect=4)

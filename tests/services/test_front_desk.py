@@ -115,6 +115,25 @@ def test_setting_hours_keeps_bookings_and_counts_those_now_outside(database, pai
     assert database.run(lambda s: services.get_hours(s, doctor.id, NO_HOURS), write=False).source == "none"
 
 
+def test_an_interval_ending_at_midnight_is_stored_and_bookable_to_its_end(database, pair):
+    patient, doctor = pair
+    set_hours(database, doctor.id, ["mon 20:00-24:00"])
+    stored = database.run(lambda s: services.get_hours(s, doctor.id, NO_HOURS), write=False)
+    assert stored.week[0] == ((20 * 60, 24 * 60),)
+    book(database, patient.id, doctor.id, "2031-03-03 23:45", 15)
+    with pytest.raises(Conflict, match="outside working hours"):
+        book(database, patient.id, doctor.id, "2031-03-03 23:45", 30)
+
+
+def test_empty_hours_are_refused_not_taken_for_a_clear(database, pair):
+    _, doctor = pair
+    set_hours(database, doctor.id, ["mon 09:00-10:00"])
+    for empty in ([""], [" ; "]):
+        with pytest.raises(InvalidInput, match="gives no working hours"):
+            set_hours(database, doctor.id, empty)
+    assert database.run(lambda s: services.get_hours(s, doctor.id, NO_HOURS), write=False).source == "doctor"
+
+
 def test_hours_of_an_unknown_doctor_are_not_found(database):
     with pytest.raises(NotFound):
         set_hours(database, 999, ["mon 09:00-10:00"])
@@ -135,18 +154,20 @@ def test_time_off_spanning_midnight_blocks_both_days(database, pair):
     book(database, patient.id, doctor.id, "2031-03-04 06:00")  # starts as it ends
 
 
-def test_adding_time_off_over_bookings_succeeds_and_lists_them(database, pair, new_patient):
+def test_adding_time_off_over_bookings_succeeds_and_lists_the_future_ones(database, pair, new_patient):
     patient, doctor = pair
     inside = book(database, patient.id, doctor.id, "2031-03-03 10:00")
     book(database, new_patient().id, doctor.id, "2031-03-05 10:00")
-    added = add_time_off(database, doctor.id, "2031-03-03 00:00", "2031-03-04 00:00")
-    assert [a.id for a in added.booked] == [inside.id]
+    started = book(database, new_patient().id, doctor.id, "2030-06-10 07:30", now=NOW - timedelta(days=1))
+    added = add_time_off(database, doctor.id, "2030-06-10 00:00", "2031-03-04 00:00")
+    assert [a.id for a in added.booked] == [inside.id]  # not `started`: it cannot be moved any more
+    assert fetch(database, "Appointment", started.id).status == "booked"
     assert fetch(database, "Appointment", inside.id).status == "booked"
 
 
 def test_time_off_must_end_after_it_starts(database, pair):
     _, doctor = pair
-    with pytest.raises(InvalidInput, match="must be later than from"):
+    with pytest.raises(InvalidInput, match="end_time: .* must be later than start_time"):
         add_time_off(database, doctor.id, "2031-03-03 10:00", "2031-03-03 10:00")
 
 

@@ -48,8 +48,9 @@ def test_grammar_variants(texts, lines):
     ("text", "rule"),
     [
         ("mon-fri", "is not DAYS HH:MM-HH:MM"),
-        ("mon-fri 9-17", 'has "9", not a time from 00:00 to 23:59'),
-        ("mon 24:00-24:30", 'has "24:00"'),
+        ("mon-fri 9-17", 'has "9", not a time from 00:00 to 24:00'),
+        ("mon 24:00-24:30", 'has "24:00"'),  # 24:00 ends a day; it starts none
+        ("mon 09:00-24:01", 'has "24:01"'),
         ("mon 10:60-11:00", 'has "10:60"'),
         ("mon 12:00-09:00", "ends before it starts"),
         ("mon 09:00-09:00", "ends before it starts"),
@@ -66,6 +67,13 @@ def test_mistakes_are_invalid_and_say_what_is_wrong(text, rule):
         parse_hours([text])
     assert rule in caught.value.message and caught.value.field == "hours"
     assert "--set" in (caught.value.hint or "")
+
+
+def test_an_interval_may_end_at_midnight():
+    week = parse_hours(["sun 22:00-24:00"])
+    assert week[6] == ((22 * 60, 24 * 60),) and format_hours(week) == ["sun 22:00-24:00"]
+    [(start, end)] = day_intervals(week, date(2031, 3, 9), NEW_YORK)
+    assert end.astimezone(NEW_YORK).isoformat() == "2031-03-10T00:00:00-04:00"
 
 
 def test_a_day_twice_across_sets_is_invalid():

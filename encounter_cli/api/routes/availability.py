@@ -15,7 +15,7 @@ from encounter_cli.clinic_time import parse_instant
 from encounter_cli.domain import MAX_ID
 from encounter_cli.schemas import HoursChange, TimeOffCreate
 from encounter_cli.services import HoursReport
-from encounter_cli.working_hours import hours_facts, parse_hours
+from encounter_cli.working_hours import parse_hours
 
 router = APIRouter(tags=["availability"])
 DoctorId = Annotated[int, Path(ge=1, le=MAX_ID, description="Doctor id.")]
@@ -25,10 +25,7 @@ Instant = "RFC 3339 time with an offset, e.g. 2026-12-01T09:00:00+01:00."
 
 
 def _hours(report: HoursReport) -> Response:
-    values = {"doctor_id": report.doctor.id, **hours_facts(report.week, report.source)}
-    if report.outside is not None:
-        values["outside_hours"] = report.outside
-    return responses.facts(values)
+    return responses.facts(report.facts())
 
 
 @router.get("/doctors/{doctor_id}/hours", response_model=responses.Hours, responses=responses.documented(404))
