@@ -54,7 +54,7 @@ def print_schedule(schedule: DaySchedule, console: Console, marks: Marks) -> boo
     for number, (doctors, width) in enumerate(pages, start=1):
         if number > 1:
             console.print()
-        shown = "" if len(pages) == 1 else f", doctors {_range_of(pages, number)} of {len(schedule.doctors)}"
+        shown = "" if len(pages) == 1 else f", {_range_of(pages, number)} of {len(schedule.doctors)}"
         console.print(Text(title + shown))
         console.print(grid(schedule, doctors, rows, width, marks))
     legend = f"{marks.continued} continued  {marks.completed}completed  {marks.no_show}no-show  {OFF}: time off"
@@ -63,8 +63,10 @@ def print_schedule(schedule: DaySchedule, console: Console, marks: Marks) -> boo
 
 
 def pages_of(doctors: list[DoctorDay], width: int) -> list[tuple[list[DoctorDay], int]]:
-    """Doctors split into grids that fit `width`, and the cell width of each grid's doctor columns."""
-    per_page = max(1, (width - FRAME) // (CELL_MIN + PER_DOCTOR))
+    """Doctors split into grids that fit `width`, as evenly as can be, and the cell width of each grid's
+    doctor columns."""
+    fitting = max(1, (width - FRAME) // (CELL_MIN + PER_DOCTOR))
+    per_page = ceil(len(doctors) / ceil(len(doctors) / fitting)) if doctors else 1  # 5 doctors: 3 + 2, not 4 + 1
     pages = []
     for first in range(0, len(doctors), per_page):
         page = doctors[first : first + per_page]
@@ -75,7 +77,8 @@ def pages_of(doctors: list[DoctorDay], width: int) -> list[tuple[list[DoctorDay]
 
 def _range_of(pages: list[tuple[list[DoctorDay], int]], number: int) -> str:
     first = sum(len(doctors) for doctors, _ in pages[: number - 1]) + 1
-    return f"{first}-{first + len(pages[number - 1][0]) - 1}"
+    last = first + len(pages[number - 1][0]) - 1
+    return f"doctor {first}" if first == last else f"doctors {first}-{last}"
 
 
 def row_starts(schedule: DaySchedule) -> list[datetime]:

@@ -41,9 +41,11 @@ def slots(
 ) -> None:
     """Free slots of a doctor, or of every active doctor of a specialization, in time order.
 
-    Starts are --step minutes apart from the start of each working interval; a slot lies inside the
-    doctor's hours, outside their time off and appointments, and in the future. The range: --date, or
-    --from/--to (at most 31 days); by default today and the next six days.
+    A slot lies inside the doctor's hours, outside their time off and appointments, and in the future.
+
+    Starts are --step minutes apart from each working interval's start. Range: --date, or --from/--to (at most 31 days).
+
+    Without a range: the rest of today and the next six days.
 
     Example: encounter appointment slots --doctor 2 --duration 30 --date tomorrow
     """
@@ -110,9 +112,9 @@ def day_schedule(
 ) -> None:
     """One clinic day: a column per doctor, a row per 15 minutes of their working hours.
 
-    Cells show the patient's name (then a mark while the appointment lasts), time off, and free working
-    time. Without --doctor or --specialization: every active doctor working that day, and every doctor
-    with an appointment that day.
+    Cells show the patient's name (then a mark while the appointment lasts), time off, and free working time.
+
+    Without --doctor or --specialization: the active doctors working that day, and any with an appointment.
 
     Example: encounter schedule --date tomorrow --specialization cardio
     """

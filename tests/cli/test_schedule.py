@@ -226,3 +226,13 @@ def test_the_grid_fits_80_columns_and_pages_doctors(db_url, clinic, hours):
     assert lines[-1].startswith("│ continued  ✓ completed  ✗ no-show")
     grid_rows = [line for line in lines if line[2:4].isdigit() and line[4] == ":"]
     assert grid_rows[0][2:7] == "08:00" and grid_rows[-1][2:7] == "18:15"  # extended to the 17:30-18:30 visit
+
+
+def test_doctors_are_paged_evenly_and_a_narrow_console_gets_one_a_grid():
+    doctors = [schedule.DoctorDay(n, f"Dr {n}", "GP", True, [], [], [], []) for n in range(1, 6)]
+    assert [(len(page), width) for page, width in day_grid.pages_of(doctors, 80)] == [(3, 18), (2, 18)]
+    assert [(len(page), width) for page, width in day_grid.pages_of(doctors, 160)] == [(5, 18)]
+    narrow = day_grid.pages_of(doctors, 24)
+    assert [(len(page), width) for page, width in narrow] == [(1, 12)] * 5
+    assert day_grid._range_of(narrow, 3) == "doctor 3"
+    assert day_grid.fit("Zoë [b]Ab\x1bcdefgh", 12, day_grid.TERMINAL) == "Zoë [b]Ab\\x…"
