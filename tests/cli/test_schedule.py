@@ -212,6 +212,8 @@ def test_the_grid_fits_80_columns_and_pages_doctors(db_url, clinic, hours):
     database = Database(settings_for(db_url))
     later = datetime(2031, 1, 6, 18, 0, tzinfo=ZONE)
     database.run(lambda s: services.record_outcome(s, 2, AppointmentStatus.completed, now=later))
+    off = (datetime(2031, 1, 6, 10, 0, tzinfo=ZONE), datetime(2031, 1, 6, 10, 30, tzinfo=ZONE))
+    database.run(lambda s: services.add_time_off(s, 1, *off, ZONE, "meeting"))
     day = database.run(lambda s: schedule.day_schedule(s, date(2031, 1, 6), ZONE, default_hours=NO_HOURS), write=False)
     database.dispose()
     text = io.StringIO()
@@ -223,6 +225,7 @@ def test_the_grid_fits_80_columns_and_pages_doctors(db_url, clinic, hours):
                       ("1-4 of 8", "5-8 of 8")]  # fmt: skip
     assert sum(line.count("Dr Bartholome…") for line in lines) == 6  # names shortened to their columns
     assert any(line.startswith("│ 09:00 │ ✓ Ada Lovelace │ free") for line in lines)  # completed
+    assert any(line.startswith("│ 10:15 │ off            │ free") for line in lines)
     assert lines[-1].startswith("│ continued  ✓ completed  ✗ no-show")
     grid_rows = [line for line in lines if line[2:4].isdigit() and line[4] == ":"]
     assert grid_rows[0][2:7] == "08:00" and grid_rows[-1][2:7] == "18:15"  # extended to the 17:30-18:30 visit
