@@ -10,10 +10,13 @@ Run it with the Python of the virtual environment that has encounter and sqlite-
 `bin/sqlite-utils`. An editable install adds about 20 ms to every command, on both sides alike.
 
 The big clinic: 200,000 patients (1 % named Smith, 0.5 % Smithson, Goldsmith and the like, so that
-`--search smith` finds something), 2,000 doctors, 1,000,000 booked appointments on weekdays over the ten
-years from January 1 of next year (08:00-20:00 UTC, 15-180 minutes, no doctor or patient booked twice at
-once), generated with a fixed seed and loaded through encounter's own `import` commands. The empty clinic:
-the same schema with one patient (Ada Smith) and one doctor. The clinic zone is UTC.
+`--search smith` finds something), 2,000 doctors (General, Cardiology, Dermatology; one in 500, 4 in all,
+Neurology), 1,000,000 booked appointments on weekdays over the ten years from January 1 of next year
+(08:00-20:00 UTC, 15-180 minutes, no doctor or patient booked twice at once), generated with a fixed seed
+and loaded through encounter's own `import` commands; then every doctor gets working hours, mon-fri
+08:00-12:00 and 13:00-17:00 and sat 09:00-13:00 (22,000 doctorHours rows inserted in bulk). The empty
+clinic: the same schema with one patient (Ada Smith) and one doctor (Neurology, the same hours). The
+clinic zone is UTC.
 
 Groups. Every figure is the median of --runs runs, interleaved: each round runs every command of the group
 once per side, in a rotating order (the commands group after one untimed warm-up of each; the others work on
@@ -23,7 +26,10 @@ os.wait4, so on MariaDB the server's own work shows in wall time only.
             `appointment list --date D --doctor X` (X the doctor with most bookings on D), `appointment book`
             (the doctor with most bookings, a Saturday noon inside the data's range, free by construction),
             `patient show`, `doctor deactivate` (that doctor again, re-activated untimed after each run);
-            `patient list --search smith` <= 1.3.
+            `patient list --search smith` <= 1.3; <= 1.2 for `appointment slots --specialization S --duration
+            30 --date R` and `schedule --date R --specialization S` (S = Neurology, R its doctors' busiest day).
+            `schedule --date R` alone would print all 2,000 doctors (200 grids) against the empty clinic's one:
+            a measure of Rich, not of the database; with S both sides print one grid.
   export    `appointment list --from BASE -o csv` and `-o ndjson` (all 1,000,000 rows, read fully from a pipe):
             <= 1.0 x `sqlite-utils rows DB appointments --csv` (and `sqlite3 -csv` for information), first
             row < 300 ms. MariaDB: figures only, beside `mariadb --batch --quick -e 'select * from
@@ -75,16 +81,16 @@ import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
-from import_speed import fresh_mysql, write_doctors, write_patients
+from import_speed import fresh_mysql, write_patients
 
-GENERATOR_VERSION = 1  # bump when the data below changes shape
+GENERATOR_VERSION = 2  # bump when the data below changes shape (2: working hours, a rare specialization)
 SEED = 8
 PATIENTS, DOCTORS, APPOINTMENTS = 200_000, 2_000, 1_000_000
 YEARS = 10
@@ -102,6 +108,14 @@ DURATIONS = (15, 20, 30, 30, 30, 45, 45, 60, 60, 90, 120, 180)
 GAPS = (0, 0, 0, 15, 30)
 REASONS = ("check-up", "follow-up", "vaccination", "blood test", "consultation", "test results")
 DAY_END = 20 * 60  # minutes: no booking runs past 20:00
+SPECIALIZATIONS = ("General", "Cardiology", "Dermatology")
+# A specialization of one doctor in RARE_EVERY, for the slots and schedule cases: a day sheet of four doctors
+# is what a front desk reads, and it keeps those cases about the size of the database, not of their output.
+RARE, RARE_EVERY = "Neurology", 500
+# Every doctor's working hours (rows of doctorHours: ISO weekday, start, end); Saturday mornings too, so
+# that the booking case's Saturday noon lies inside them.
+HOURS = [(weekday, start, end) for weekday in range(1, 6) for start, end in (("08:00", "12:00"), ("13:00", "17:00"))]
+HOURS.append((6, "09:00", "13:00"))
 
 
 @dataclass(frozen=True)
@@ -126,6 +140,8 @@ class Plan:
     top_doctor_bookings: int
     patient: int
     last_appointment: int  # highest appointment id as built
+    rare_day: str  # most bookings of the RARE doctors: the day of the slots and schedule cases
+    rare_day_bookings: int
 
 
 @dataclass(frozen=True)
@@ -251,6 +267,22 @@ def write_clinic_patients(path: Path, clinic: Clinic) -> None:
             writer.writerow([n, rng.choice(FIRST_NAMES), last, email, f"+1 555 {n % 10000:04d}", born.isoformat()])
 
 
+def write_clinic_doctors(path: Path, clinic: Clinic) -> None:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["full_name", "specialization"])
+        writer.writerows([f"Dr {n}", specialization_of(n)] for n in range(clinic.doctors))
+
+
+def specialization_of(n: int) -> str:
+    """The specialization of the doctor in row n (id n + 1)."""
+    return RARE if n % RARE_EVERY == 0 else SPECIALIZATIONS[n % len(SPECIALIZATIONS)]
+
+
+def rare_doctors(clinic: Clinic) -> set[int]:
+    return {n + 1 for n in range(clinic.doctors) if specialization_of(n) == RARE}
+
+
 def doctor_sessions(rng: random.Random, count: int) -> list[list[tuple[int, int]]]:
     """A doctor's bookings as working days of back-to-back (start minute, duration) pairs."""
     sessions = []
@@ -318,9 +350,11 @@ def plan_for(keys: list[int], clinic: Clinic) -> Plan:
     on_day = Counter((key >> 8) & 0xFFF for key in keys if (key >> 20) // 1440 == day)
     [(day_doctor, day_doctor_count)] = on_day.most_common(1)
     [(top, top_count)] = Counter((key >> 8) & 0xFFF for key in keys).most_common(1)
-    busy_day = date.fromisoformat(clinic.base_date) + timedelta(days=day)
-    return Plan(busy_day.isoformat(), day_count, day_doctor, day_doctor_count, top, top_count,
-                clinic.patients // 2, len(keys))  # fmt: skip
+    rare = rare_doctors(clinic)
+    [(rare_day, rare_count)] = Counter((key >> 20) // 1440 for key in keys if (key >> 8) & 0xFFF in rare).most_common(1)
+    base = date.fromisoformat(clinic.base_date)
+    return Plan((base + timedelta(days=day)).isoformat(), day_count, day_doctor, day_doctor_count, top, top_count,
+                clinic.patients // 2, len(keys), (base + timedelta(days=rare_day)).isoformat(), rare_count)  # fmt: skip
 
 
 # ---- the cache and the builds ---------------------------------------------------------------------------
@@ -370,6 +404,23 @@ def expected_counts(clinic: Clinic) -> dict[str, tuple[int, int]]:
             "appointments": (clinic.appointments, clinic.appointments)}  # fmt: skip
 
 
+def insert_hours(db: str, doctor_ids: Iterable[int]) -> None:
+    """Every doctor's HOURS, in bulk, after the appointments are imported: many of those (08:00-20:00) lie
+    outside the hours, and a booking or an import checks them. Stored as encounter stores times."""
+    rows = [(doctor, weekday, start, end) for doctor in doctor_ids for weekday, start, end in HOURS]
+    insert = "INSERT INTO doctorHours (doctorId, weekday, startsAt, endsAt) VALUES ({0}, {0}, {0}, {0})"
+    started = time.perf_counter()
+    if db.startswith("sqlite:///"):
+        with sqlite3.connect(db.removeprefix("sqlite:///")) as conn:  # SQLAlchemy's SQLite TIME text
+            conn.executemany(insert.format("?"), [(d, w, f"{s}:00.000000", f"{e}:00.000000") for d, w, s, e in rows])
+        conn.close()
+    else:
+        server, database = db.rsplit("/", 1)
+        with mysql_cursor(server, database) as cursor:
+            cursor.executemany(insert.format("%s"), rows)
+    print(f"  working hours: {len(rows):,} rows, {time.perf_counter() - started:.1f} s", file=sys.stderr)
+
+
 def build_step(bench: Bench, label: str, command: list[str]) -> None:
     sample = bench.run(command, peak=True)
     print(f"  {label}: {sample.wall:.1f} s, peak RSS {seconds(sample.rss_mb, digits=0)} MB", file=sys.stderr)
@@ -392,6 +443,7 @@ def build_sqlite(bench: Bench, folder: Path, clinic: Clinic) -> None:
         shutil.copyfile(big, base)
 
     import_clinic(bench, f"sqlite:///{big}", folder, keep_base)
+    insert_hours(f"sqlite:///{big}", range(1, clinic.doctors + 1))
     checkpoint(big)
     if sqlite_counts(big) != expected_counts(clinic):
         raise SystemExit(f"the built database holds {sqlite_counts(big)}, not {expected_counts(clinic)}")
@@ -399,7 +451,7 @@ def build_sqlite(bench: Bench, folder: Path, clinic: Clinic) -> None:
 
 def write_data(folder: Path, clinic: Clinic) -> Plan:
     write_clinic_patients(folder / "patients.csv", clinic)
-    write_doctors(folder / "doctors.csv", clinic.doctors)
+    write_clinic_doctors(folder / "doctors.csv", clinic)
     return write_clinic_appointments(folder / "appointments.csv", clinic)
 
 
@@ -467,6 +519,7 @@ def ensure_mysql(bench: Bench, server: str, folder: Path, key: str, clinic: Clin
     started = time.perf_counter()
     fresh_mysql(f"{server}/{BIG_DB}")
     import_clinic(bench, f"{server}/{BIG_DB}", folder, lambda: None)
+    insert_hours(f"{server}/{BIG_DB}", range(1, clinic.doctors + 1))
     if mysql_counts(server, BIG_DB) != expected_counts(clinic):
         raise SystemExit(f"{BIG_DB} holds {mysql_counts(server, BIG_DB)}, not {expected_counts(clinic)}")
     with mysql_cursor(server, BIG_DB) as cursor:
@@ -483,11 +536,12 @@ def tidy_mysql(server: str, plan: Plan) -> None:
 
 
 def make_empty(bench: Bench, db: str) -> None:
-    """The same schema with one patient and one doctor."""
+    """The same schema with one patient and one doctor (of the RARE specialization, with HOURS)."""
     bench.run(bench.encounter(db, "db", "init"))
     patient = ["--first-name", "Ada", "--last-name", "Smith", "--email", "ada.smith@example.org"]
     bench.run(bench.encounter(db, "patient", "add", *patient))
-    bench.run(bench.encounter(db, "doctor", "add", "--full-name", "Dr Empty", "--specialization", "General"))
+    bench.run(bench.encounter(db, "doctor", "add", "--full-name", "Dr Empty", "--specialization", RARE))
+    insert_hours(db, [1])
 
 
 # ---- the measures ---------------------------------------------------------------------------------------
@@ -521,7 +575,7 @@ def free_slot(clinic: Clinic, round_: int) -> str:
 
 
 def command_cases(clinic: Clinic, plan: Plan) -> list[Case]:
-    day = plan.busy_day
+    day, rare = plan.busy_day, plan.rare_day
 
     def book(side: Side, round_: int) -> list[str]:
         slot = ["--start", free_slot(clinic, round_), "--duration", "30", "--reason", "scale benchmark"]
@@ -537,6 +591,10 @@ def command_cases(clinic: Clinic, plan: Plan) -> list[Case]:
         Case("patient list --search smith", 1.3, lambda side, _: ["patient", "list", "--search", "smith"]),
         Case("doctor deactivate ID", 1.15, lambda side, _: ["doctor", "deactivate", str(side.top_doctor)],
              after=lambda side: ["doctor", "activate", str(side.top_doctor)]),
+        Case(f"appointment slots --specialization S --date {rare}", 1.2,
+             lambda side, _: ["appointment", "slots", "--specialization", RARE, "--duration", "30", "--date", rare]),
+        Case(f"schedule --date {rare} --specialization S", 1.2,
+             lambda side, _: ["schedule", "--date", rare, "--specialization", RARE]),
     ]  # fmt: skip
 
 
@@ -763,7 +821,9 @@ def describe(key: str, folder: Path, plan: Plan, clinic: Clinic) -> str:
             f" from {clinic.base_date}, seed {clinic.seed}\n"
             f"D = {plan.busy_day} ({plan.busy_day_bookings} bookings); X = doctor {plan.day_doctor}"
             f" ({plan.day_doctor_bookings} that day); book/deactivate: doctor {plan.top_doctor}"
-            f" ({plan.top_doctor_bookings} bookings); patient show {plan.patient}")  # fmt: skip
+            f" ({plan.top_doctor_bookings} bookings); patient show {plan.patient}\n"
+            f"S = {RARE} ({len(rare_doctors(clinic))} doctors, {len(HOURS)} intervals of hours each, as every"
+            f" doctor); its busiest day {plan.rare_day} ({plan.rare_day_bookings} bookings)")  # fmt: skip
 
 
 def parse_args() -> argparse.Namespace:

@@ -150,3 +150,8 @@ def within_hours(week: WeeklyHours, start: datetime, end: datetime, zone: ZoneIn
         return True
     day = start.astimezone(zone).date()
     return any(first <= start and end <= last for first, last in day_intervals(week, day, zone))
+
+
+def days_between(first: date, last: date) -> list[date]:
+    """Every date from `first` to `last`, both included."""
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]

@@ -6,7 +6,7 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, TypeVar
+from typing import Annotated, TypeVar, get_args, get_origin
 from zoneinfo import ZoneInfo
 
 import anyio
@@ -42,13 +42,13 @@ class Clinic:
     database: Database
     zone: ZoneInfo
     open_access: bool
-    hours: WeeklyHours = NO_HOURS  # [clinic] hours
     threads: Threads | None = None  # made by the app's lifespan, inside the event loop
+    hours: WeeklyHours = NO_HOURS  # [clinic] hours: of doctors without their own
 
     @classmethod
     def open(cls, settings: Settings, *, open_access: bool) -> Clinic:
         zone = load_zone(settings.timezone)  # a bad zone stops the server before it listens
-        return cls(Database(settings, connections=CONNECTIONS), zone, open_access, settings.hours)
+        return cls(Database(settings, connections=CONNECTIONS), zone, open_access, hours=settings.hours)
 
     def today(self) -> date:
         return now_utc().astimezone(self.zone).date()
@@ -126,25 +126,33 @@ async def _caller(
 
 def _ensure_known_query(request: Request) -> None:
     """A misspelt filter (`?doctor=3` for `?doctor_id=3`) is an error, not a silently wider list."""
-    known = _query_names(request.scope["route"])
+    known, repeatable = _query_names(request.scope["route"])
     seen: set[str] = set()
     for name, value in request.query_params.multi_items():
         if name not in known:
             raise InvalidInput(name, value, "is not a query parameter of this route")
-        if name in seen:  # FastAPI would keep the last silently
+        if name in seen and name not in repeatable:  # FastAPI would keep the last silently
             raise InvalidInput(name, value, "is given twice")
         seen.add(name)
 
 
-def _query_names(route: APIRoute) -> frozenset[str]:
-    """The query parameters of a route and of everything it depends on (a handful: no cache needed)."""
+def _query_names(route: APIRoute) -> tuple[frozenset[str], frozenset[str]]:
+    """The query parameters of a route and of everything it depends on (a handful: no cache needed), and
+    those of them that are lists (`?doctor_id=1&doctor_id=2`)."""
     names: set[str] = set()
+    lists: set[str] = set()
     pending = [route.dependant]
     while pending:
         dependant = pending.pop()
         names.update(param.alias for param in dependant.query_params)
+        lists.update(param.alias for param in dependant.query_params if _is_list(param.field_info.annotation))
         pending.extend(dependant.dependencies)
-    return frozenset(names)
+    return frozenset(names), frozenset(lists)
+
+
+def _is_list(annotation: object) -> bool:
+    """`list[int]`, or `list[int] | None`."""
+    return any(get_origin(kind) is list for kind in (annotation, *get_args(annotation)))
 
 
 CallerDep = Annotated[Caller, Depends(_caller)]

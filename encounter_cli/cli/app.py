@@ -13,7 +13,7 @@ import typer
 from typer.core import TyperGroup
 
 from encounter_cli import __version__
-from encounter_cli.cli import api_token, appointment, database, doctor, output, patient, serve
+from encounter_cli.cli import api_token, appointment, database, doctor, output, patient, schedule, serve
 from encounter_cli.cli.errors import FRAMEWORK_EXCEPTIONS, report
 from encounter_cli.cli.options import OUTPUT_META_KEY, OutputFormat
 from encounter_cli.cli.output import printable
@@ -74,6 +74,7 @@ app.add_typer(doctor.app, name="doctor")
 app.add_typer(appointment.app, name="appointment")
 app.add_typer(api_token.app, name="api-token")
 app.command("serve")(serve.serve)
+app.command("schedule")(schedule.day_schedule)
 
 
 def _print_version(value: bool) -> None:

@@ -15,6 +15,7 @@ import typer
 from encounter_cli.cli import output
 from encounter_cli.cli.imports import add_import_command
 from encounter_cli.cli.options import DoctorId, Limit, Offset, Output, OutputFormat, PatientId, RecordId
+from encounter_cli.cli.schedule import slots
 from encounter_cli.cli.state import state
 from encounter_cli.domain import AppointmentStatus
 
@@ -214,4 +215,5 @@ def no_show(ctx: typer.Context, appointment_id: RecordId, fmt: Output = OutputFo
     _record_outcome(ctx, appointment_id, AppointmentStatus.no_show, fmt)
 
 
+app.command("slots")(slots)
 add_import_command(app, "appointment", example="encounter appointment import week.csv --skip-invalid -o json")

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from encounter_cli.clinic_time import show
 from encounter_cli.domain import MAX_DURATION, AppointmentStatus
-from encounter_cli.errors import Conflict, InvalidInput, NotFound
+from encounter_cli.errors import Conflict, EncounterError, InvalidInput, NotFound
 from encounter_cli.models import AppointmentColumns, DoctorColumns, models_of
 from encounter_cli.working_hours import WeeklyHours, within_hours
 
@@ -130,6 +130,51 @@ def no_hours(doctor_id: int) -> InvalidInput:
 
 def no_hours_given() -> InvalidInput:
     return InvalidInput("hours", "", "gives no working hours", hint="to remove a doctor's own hours, use --clear")
+
+
+def no_hours_among(specialization: str) -> InvalidInput:
+    """Free slots of a specialization whose active doctors all lack working hours."""
+    return InvalidInput(
+        "specialization",
+        specialization,
+        "matches no active doctor with working hours, so there are no slots to offer",
+        hint='set them: encounter doctor hours ID --set "mon-fri 09:00-17:00" (or [clinic] hours)',
+    )
+
+
+class _NoMatch(NotFound):
+    """A search that matches nothing: not found, as an unknown id is, in words that fit a search."""
+
+    def __init__(self, message: str, field: str, value: str) -> None:
+        EncounterError.__init__(self, message, field=field, value=value)
+        self.entity = "doctor"
+
+
+def no_active_doctor(specialization: str) -> NotFound:
+    """A specialization that no active doctor has (`doctor list --specialization` matching): nobody to offer."""
+    shown = specialization if len(specialization) <= 80 else specialization[:77] + "..."  # one readable line
+    message = f'specialization: "{shown}" matches no active doctor'
+    return _NoMatch(message, "specialization", specialization)
+
+
+def one_of(first: str, second: str) -> InvalidInput:
+    """Two inputs that exclude each other, one of which is needed."""
+    return InvalidInput(first, None, f"give either {first} or {second}, not both and not neither")
+
+
+def out_of_range(field: str, value: int, low: int, high: int, unit: str = "minutes") -> InvalidInput:
+    """A number outside its bounds (a slot search's duration or step)."""
+    return InvalidInput(field, value, f"must be between {low} and {high} {unit}")
+
+
+def range_too_long(start: datetime, end: datetime, zone: ZoneInfo, days: int) -> InvalidInput:
+    """A search range longer than `days`: a typo (a year for a month) rather than a question to answer."""
+    return InvalidInput(
+        "to",
+        show(end, zone),
+        f"is more than {days} days after from ({show(start, zone)})",
+        hint=f"search at most {days} days at a time",
+    )
 
 
 def not_booked(appointment_id: int, status: str, action: str) -> Conflict:
