@@ -68,14 +68,7 @@ def slot_taken(
     line: int | None = None,
 ) -> Conflict:
     """Rule 5, naming what holds the slot: a stored appointment, or (import) an earlier line of the input."""
-    holder = f"appointment {appointment_id}" if appointment_id is not None else f"line {line} of this input"
-    return Conflict(
-        f"doctor {doctor_id} is already booked from {show(start, zone)} to {show(end, zone)} ({holder})",
-        field="start_time",
-        doctor_id=doctor_id,
-        appointment_id=appointment_id,
-        line=line,
-    )
+    return _booked_then(f"doctor {doctor_id}", start, end, zone, appointment_id, line, doctor_id=doctor_id)
 
 
 def patient_busy(
@@ -88,12 +81,26 @@ def patient_busy(
     line: int | None = None,
 ) -> Conflict:
     """Rule 9: a patient is in one place at a time, with whichever doctor."""
+    hint = "to book both anyway, add --allow-patient-overlap"
+    return _booked_then(f"patient {patient_id}", start, end, zone, appointment_id, line, hint, patient_id=patient_id)
+
+
+def _booked_then(
+    who: str,
+    start: datetime,
+    end: datetime,
+    zone: ZoneInfo,
+    appointment_id: int | None,
+    line: int | None,
+    hint: str | None = None,
+    **whose: int,
+) -> Conflict:
     holder = f"appointment {appointment_id}" if appointment_id is not None else f"line {line} of this input"
     return Conflict(
-        f"patient {patient_id} is already booked from {show(start, zone)} to {show(end, zone)} ({holder})",
+        f"{who} is already booked from {show(start, zone)} to {show(end, zone)} ({holder})",
         field="start_time",
-        hint="to book both anyway, add --allow-patient-overlap",
-        patient_id=patient_id,
+        hint=hint,
+        **whose,
         appointment_id=appointment_id,
         line=line,
     )
