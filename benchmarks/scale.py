@@ -535,13 +535,15 @@ def tidy_mysql(server: str, plan: Plan) -> None:
         cursor.execute("UPDATE doctors SET isActive = 1 WHERE id = %s", (plan.top_doctor,))
 
 
-def make_empty(bench: Bench, db: str) -> None:
-    """The same schema with one patient and one doctor (of the RARE specialization, with HOURS)."""
+def make_empty(bench: Bench, db: str, rare: int) -> None:
+    """The same schema with one patient and `rare` doctors of the RARE specialization, with HOURS, as the big
+    clinic has: the slots and schedule cases then show the same doctors on both sides, and differ by history."""
     bench.run(bench.encounter(db, "db", "init"))
     patient = ["--first-name", "Ada", "--last-name", "Smith", "--email", "ada.smith@example.org"]
     bench.run(bench.encounter(db, "patient", "add", *patient))
-    bench.run(bench.encounter(db, "doctor", "add", "--full-name", "Dr Empty", "--specialization", RARE))
-    insert_hours(db, [1])
+    for n in range(1, rare + 1):
+        bench.run(bench.encounter(db, "doctor", "add", "--full-name", f"Dr Empty {n}", "--specialization", RARE))
+    insert_hours(db, list(range(1, rare + 1)))
 
 
 # ---- the measures ---------------------------------------------------------------------------------------
@@ -755,7 +757,7 @@ def bench_sqlite(bench: Bench, folder: Path, clinic: Clinic, plan: Plan, groups:
     if "commands" in groups:
         big = fresh_copy(folder / "big.db", bench.scratch / "big.db")
         empty = bench.scratch / "empty.db"
-        make_empty(bench, f"sqlite:///{empty}")
+        make_empty(bench, f"sqlite:///{empty}", len(rare_doctors(clinic)))
         sides = (Side("empty", f"sqlite:///{empty}", 1, 1, 1),
                  Side("big", f"sqlite:///{big}", plan.day_doctor, plan.top_doctor, plan.patient))  # fmt: skip
         rows += measure_commands(bench, command_cases(clinic, plan), *sides)
@@ -774,7 +776,7 @@ def bench_mysql(bench: Bench, server: str, folder: Path, clinic: Clinic, plan: P
     tidy_mysql(server, plan)  # after a run that was cut short
     if "commands" in groups:
         fresh_mysql(f"{server}/{EMPTY_DB}")
-        make_empty(bench, f"{server}/{EMPTY_DB}")
+        make_empty(bench, f"{server}/{EMPTY_DB}", len(rare_doctors(clinic)))
         sides = (Side("empty", f"{server}/{EMPTY_DB}", 1, 1, 1),
                  Side("big", f"{server}/{BIG_DB}", plan.day_doctor, plan.top_doctor, plan.patient))  # fmt: skip
         try:
