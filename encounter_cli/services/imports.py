@@ -48,6 +48,7 @@ from __future__ import annotations
 import sqlite3
 from array import array
 from bisect import bisect_left, bisect_right
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -408,25 +409,39 @@ class Bookings:
 
 
 class Overlapping:
-    """Fixed intervals that may overlap one another (time off; a patient's stored appointments, which
-    --allow-patient-overlap may have let overlap), in start order, each with its record's id.
-
-    `reach[i]` is the latest end among the first i + 1: it never decreases, so the first interval
-    ending after a moment is found by bisection, as the first one starting before another is.
+    """Fixed intervals of many owners (doctors' time off, patients' stored bookings) that may overlap one
+    another (--allow-patient-overlap may have stored such bookings), each with its record's id: one set of
+    arrays for all owners, so a batch costs no object per owner. Each owner's intervals are one run, in start
+    order; `reach[i]` is the latest end in the run up to i: it never decreases, so the first interval that
+    ends after a moment is found by bisection, as the first one starting before another is.
     """
 
-    def __init__(self, intervals: Iterable[tuple[datetime, datetime, int]]) -> None:
+    def __init__(self, intervals: Iterable[tuple[int, datetime, datetime, int]]) -> None:
+        """`intervals`: (owner, start, end, id), in owner then start order."""
         self.starts, self.ends, self.ids, self.reach = array("q"), array("q"), array("q"), array("q")
-        for start, end, record_id in intervals:  # in start order
+        self.runs: dict[int, tuple[int, int]] = {}  # owner -> its [first, last) indexes
+        first, owner = 0, None
+        for index, (next_owner, start, end, record_id) in enumerate(intervals):
             self.starts.append(_micros(start))
             self.ends.append(_micros(end))
             self.ids.append(record_id)
-            self.reach.append(max(self.reach[-1], self.ends[-1]) if self.reach else self.ends[-1])
+            if next_owner != owner:
+                if owner is not None:
+                    self.runs[owner] = first, index
+                first, owner = index, next_owner
+                self.reach.append(self.ends[-1])
+            else:
+                self.reach.append(max(self.reach[-1], self.ends[-1]))
+        if owner is not None:
+            self.runs[owner] = first, len(self.starts)
 
-    def clash(self, start: int, end: int) -> int | None:
-        """Index of the earliest-starting interval that overlaps [start, end) (microseconds), if any."""
-        first = bisect_right(self.reach, start)  # the first interval that ends after `start`
-        return first if first < bisect_left(self.starts, end) else None
+    def clash(self, owner: int, start: int, end: int) -> int | None:
+        """Index of the owner's earliest-starting interval that overlaps [start, end) (microseconds), if any."""
+        run = self.runs.get(owner)
+        if run is None:
+            return None
+        first = bisect_right(self.reach, start, *run)  # the first interval of the run that ends after `start`
+        return first if first < bisect_left(self.starts, end, *run) else None
 
     def interval(self, index: int) -> tuple[datetime, datetime]:
         return _moment(self.starts[index]), _moment(self.ends[index])
@@ -466,7 +481,7 @@ class BookingCheck:
     patients: set[int]  # those that exist
     doctors: dict[int, bool]  # those that exist: active?
     weeks: dict[int, WeeklyHours]  # each doctor's hours in effect
-    time_off: dict[int, Overlapping]  # each doctor's time off over the batch's span
+    time_off: Overlapping  # the doctors' time off over the batch's span
     booked: dict[int, Bookings]  # each doctor's bookings: stored, and accepted rows of the input
     zone: ZoneInfo
     clean: bool = field(default=False, init=False)  # every booking is checked against the others
@@ -486,8 +501,8 @@ class BookingCheck:
         start, end = row.values["start_time"], row.values["end_time"]
         if not self.working.within(self.weeks[doctor_id], start, end):
             return rules.outside_hours(doctor_id, start, end, self.zone)
-        time_off = self.time_off[doctor_id]
-        off = time_off.clash(*row.span)
+        time_off = self.time_off
+        off = time_off.clash(doctor_id, *row.span)
         if off is not None:
             return rules.on_time_off(doctor_id, *time_off.interval(off), self.zone, time_off.ids[off])
         bookings = self.booked[doctor_id]
@@ -501,7 +516,7 @@ class BookingCheck:
         self.booked[row.values["doctor_id"]].add(*row.span, line=row.line)
 
 
-NOTHING_GIVEN, NOTHING_STORED = Bookings(), Overlapping(())  # read only: a patient without either
+NOTHING_GIVEN = Bookings()  # read only: a patient no earlier row booked
 
 
 @dataclass
@@ -509,8 +524,9 @@ class PatientCheck:
     """Rule 9, for the batch's patients: earlier rows of the input first (so one already inserted is named
     by its line), then stored appointments."""
 
-    given: dict[int, Bookings]  # intervals accepted rows gave each patient, disjoint
-    stored: dict[int, Overlapping]  # each patient's stored booked appointments over the batch's span
+    given: dict[int, Bookings]  # intervals accepted rows gave each patient that overlap the batch's, disjoint
+    stored: Overlapping  # the patients' stored booked appointments over the batch's span
+    repeated: set[int]  # patients with more than one row in the batch: only their rows need claiming
     zone: ZoneInfo
     clean: bool = field(default=False, init=False)
 
@@ -521,15 +537,17 @@ class PatientCheck:
         if index is not None:
             held_from, held_to = given.interval(index)
             return rules.patient_busy(patient_id, held_from, held_to, self.zone, **given.holder(index))
-        stored = self.stored.get(patient_id, NOTHING_STORED)
-        index = stored.clash(*row.span)
+        index = self.stored.clash(patient_id, *row.span)
         if index is not None:
-            held_from, held_to = stored.interval(index)
-            return rules.patient_busy(patient_id, held_from, held_to, self.zone, appointment_id=stored.ids[index])
+            held_from, held_to = self.stored.interval(index)
+            return rules.patient_busy(patient_id, held_from, held_to, self.zone, appointment_id=self.stored.ids[index])
         return None
 
     def claim(self, row: Row) -> None:
+        """Later rows of this batch meet this one here (earlier batches' rows, in `InputKeys`)."""
         patient_id = row.values["patient_id"]
+        if patient_id not in self.repeated:
+            return
         given = self.given.get(patient_id)
         if given is None:
             given = self.given[patient_id] = Bookings()
@@ -588,13 +606,15 @@ class AppointmentImport(EntityImport[AppointmentColumns]):
         self._load_booked(session, [d for d in doctors if d not in self.booked])
         time_off = time_off_between(session, doctors, first, last)
         weeks = weeks_of(session, doctors, self.default_hours)
-        time_off_of = {doctor_id: Overlapping(off) if off else NOTHING_STORED for doctor_id, off in time_off.items()}
+        time_off_of = Overlapping((doctor, *off) for doctor, offs in time_off.items() for off in offs)
         checks: list[RowCheck] = [BookingCheck(patients, doctors, weeks, time_off_of, self.booked, self.zone)]
         if not self.allow_patient_overlap:
-            known = (row for row in rows if row.values["patient_id"] in patients)
+            known = [row for row in rows if row.values["patient_id"] in patients]
             given = self.keys.intervals((row.values["patient_id"], *row.span) for row in known)
             stored = self._stored_of_patients(session, patients, first, last)
-            checks.append(PatientCheck(given, stored, self.zone))
+            times = Counter(row.values["patient_id"] for row in known)
+            repeated = {patient_id for patient_id, count in times.items() if count > 1}
+            checks.append(PatientCheck(given, stored, repeated, self.zone))
         return [*checks, *super().checks(session, rows)]
 
     @staticmethod
@@ -642,14 +662,10 @@ class AppointmentImport(EntityImport[AppointmentColumns]):
             bookings.append(_micros(start), _micros(end), appointment_id=appointment_id)
 
     @staticmethod
-    def _stored_of_patients(
-        session: Session, patient_ids: set[int], first: datetime, last: datetime
-    ) -> dict[int, Overlapping]:
+    def _stored_of_patients(session: Session, patient_ids: set[int], first: datetime, last: datetime) -> Overlapping:
         """The patients' booked appointments that overlap [first, last): with the MAX_DURATION bound
         (as `rules.ensure_patient_free`), a short range of the (patientId, startTime) index each."""
         appointment = models_of(session).Appointment
-        if not patient_ids:
-            return {}
         query = (
             select(appointment.patient_id, appointment.start_time, appointment.end_time, appointment.id)
             .where(
@@ -661,8 +677,7 @@ class AppointmentImport(EntityImport[AppointmentColumns]):
             )
             .order_by(appointment.patient_id, appointment.start_time)
         )
-        by_patient = groupby(session.execute(query), key=itemgetter(0))
-        return {patient: Overlapping((start, end, i) for _, start, end, i in found) for patient, found in by_patient}
+        return Overlapping(session.execute(query) if patient_ids else ())
 
 
 IMPORTERS: dict[str, type[EntityImport[Any]]] = {

@@ -130,21 +130,27 @@ def test_a_retried_batch_still_finds_the_patients_earlier_rows(database, monkeyp
     assert report.written == 0
 
 
-def test_overlapping_intervals_find_the_earliest_clash():
+def test_overlapping_intervals_find_the_owners_earliest_clash():
     hour = timedelta(hours=1)
-
-    def clash(start: timedelta, end: timedelta) -> int | None:
-        return intervals.clash(imports._micros(MONDAY + start), imports._micros(MONDAY + end))
-
     at = [MONDAY + n * hour for n in range(8)]
-    intervals = imports.Overlapping([(at[0], at[5], 7), (at[1], at[2], 8), (at[6], at[7], 9)])
-    assert clash(hour, hour + timedelta(minutes=15)) == 0  # inside both: the earlier one
-    assert clash(5 * hour, 6 * hour) is None  # touches both neighbours
-    assert clash(5 * hour, 6 * hour + timedelta(minutes=1)) == 2
-    assert clash(-hour, 0 * hour) is None
-    assert clash(7 * hour, 8 * hour) is None
+    # Owner 1's intervals overlap one another; owner 2's lie inside owner 1's first; owner 3 has none.
+    intervals = imports.Overlapping(
+        [(1, at[0], at[5], 7), (1, at[1], at[2], 8), (1, at[6], at[7], 9), (2, at[1], at[3], 10)]
+    )
+
+    def clash(owner: int, start: timedelta, end: timedelta) -> int | None:
+        return intervals.clash(owner, imports._micros(MONDAY + start), imports._micros(MONDAY + end))
+
+    assert clash(1, hour, hour + timedelta(minutes=15)) == 0  # inside both: the earlier one
+    assert clash(1, 5 * hour, 6 * hour) is None  # touches both neighbours
+    assert clash(1, 5 * hour, 6 * hour + timedelta(minutes=1)) == 2
+    assert clash(1, -hour, 0 * hour) is None
+    assert clash(1, 7 * hour, 8 * hour) is None
+    assert clash(2, 0 * hour, hour) is None  # owner 1's interval is not owner 2's
+    assert clash(2, 2 * hour, 4 * hour) == 3
+    assert clash(3, 0 * hour, 8 * hour) is None
     assert intervals.interval(2) == (at[6], at[7]) and intervals.ids[2] == 9
-    assert imports.Overlapping([]).clash(0, 1) is None
+    assert imports.Overlapping([]).clash(1, 0, 1) is None
 
 
 @pytest.mark.parametrize(
