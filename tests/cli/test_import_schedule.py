@@ -7,7 +7,7 @@ That each rejection reads as `appointment book`'s does is checked with the other
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -267,3 +267,20 @@ def test_exit_codes_with_the_new_rules(desk, database, tmp_path, rows, kind):
     for options in ((), ("--skip-invalid",), ("--dry-run",)):
         error = error_json(load(desk, tmp_path, rows, *options, expect=EXIT[kind]))
         assert (error["type"], error["exit_code"]) == (kind, EXIT[kind])
+
+
+def test_a_patient_booked_back_to_back_hundreds_of_times_then_once_across_two(desk, tmp_path, monkeypatch):
+    """Hostile: 300 quarter hours in a row for one patient, with five doctors in turn, over batches of 64."""
+    monkeypatch.setattr(imports, "BATCH_ROWS", 64)
+    first = datetime(2031, 1, 6, tzinfo=ZONE)
+    starts = [first + timedelta(minutes=15 * n) for n in range(300)]
+    rows = [{"patient_id": 1, "doctor_id": n % 5 + 1, "start_time": start.isoformat(), "duration_minutes": 15}
+            for n, start in enumerate(starts)]  # fmt: skip
+    # Line 302: from five minutes into line 152's quarter hour into line 153's, with doctor 3, who is free then;
+    # of the two earlier rows it reaches into, the later is named.
+    late = {**rows[150], "doctor_id": 3, "start_time": (starts[150] + timedelta(minutes=5)).isoformat()}
+    result = load(desk, tmp_path, [*rows, late], expect=5)
+    [(line, message)] = messages(result)
+    held = "from 2031-01-07T13:45:00-05:00 to 2031-01-07T14:00:00-05:00 (line 153 of this input)"
+    assert (line, message) == (302, f"patient 1 is already booked {held}")
+    assert json_out(result)["valid"] == 300
