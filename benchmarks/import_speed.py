@@ -49,15 +49,17 @@ def write_doctors(path: Path, count: int) -> None:
 
 
 def write_appointments(path: Path, doctors: int, per_doctor: int, patients: int) -> None:
-    """A week of 30-minute slots per doctor, in shuffled order (not sorted by doctor or time)."""
+    """A week of 30-minute slots per doctor (08:00-18:00 every day), in shuffled order (not sorted by doctor or
+    time). Random patients, but never one patient twice at one time (rule 9), so every row is good."""
+    assert patients >= doctors, "each slot needs a patient per doctor"
     rng = random.Random(4)
     first_day = datetime.now().replace(hour=8, minute=0, second=0, microsecond=0) + timedelta(days=30)
     rows = []
-    for doctor in range(1, doctors + 1):
-        for k in range(per_doctor):
-            day, slot = divmod(k, 20)
-            start = first_day + timedelta(days=day, minutes=30 * slot)
-            rows.append([rng.randint(1, patients), doctor, start.strftime("%Y-%m-%dT%H:%M"), 30, "check-up"])
+    for k in range(per_doctor):
+        day, slot = divmod(k, 20)
+        start = (first_day + timedelta(days=day, minutes=30 * slot)).strftime("%Y-%m-%dT%H:%M")
+        at_once = rng.sample(range(1, patients + 1), doctors)  # the patients of this slot, one per doctor
+        rows.extend([patient, doctor, start, 30, "check-up"] for doctor, patient in enumerate(at_once, start=1))
     rng.shuffle(rows)
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from dataclasses import asdict
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -32,10 +32,15 @@ Format = Annotated[
 ]
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Validate every row; write nothing.")]
 SkipInvalid = Annotated[bool, typer.Option("--skip-invalid", help="Write the good rows; report the bad ones.")]
+AllowPatientOverlap = Annotated[
+    bool,
+    typer.Option("--allow-patient-overlap", help="Accept rows that book a patient who has another appointment then."),
+]
 
 
 def add_import_command(app: typer.Typer, entity: str, example: str) -> None:
-    """Register `encounter ENTITY import`: the same options and report for every entity."""
+    """Register `encounter ENTITY import`: the same options and report for every entity; appointments
+    add --allow-patient-overlap, as `appointment book` has it."""
 
     def import_(
         ctx: typer.Context,
@@ -47,24 +52,44 @@ def add_import_command(app: typer.Typer, entity: str, example: str) -> None:
     ) -> None:
         import_command(ctx, entity, source, fmt, dry_run, skip_invalid, output_format)
 
-    import_.__doc__ = f"""Import {entity}s from CSV, JSON or NDJSON; all-or-nothing unless --skip-invalid.
+    def import_appointments(
+        ctx: typer.Context,
+        source: Source,
+        fmt: Format = None,
+        dry_run: DryRun = False,
+        skip_invalid: SkipInvalid = False,
+        allow_patient_overlap: AllowPatientOverlap = False,
+        output_format: Output = OutputFormat.table,
+    ) -> None:
+        rules = {"default_hours": state(ctx).settings().hours, "allow_patient_overlap": allow_patient_overlap}
+        import_command(ctx, entity, source, fmt, dry_run, skip_invalid, output_format, rules)
+
+    command = import_appointments if entity == "appointment" else import_
+    command.__doc__ = f"""Import {entity}s from CSV, JSON or NDJSON; all-or-nothing unless --skip-invalid.
 
     Example: {example}
     """
-    app.command("import")(import_)
+    app.command("import")(command)
 
 
 def import_command(
-    ctx: typer.Context, entity: str, source: str, fmt: InputFormat | None, dry_run: bool, skip_invalid: bool, output
+    ctx: typer.Context,
+    entity: str,
+    source: str,
+    fmt: InputFormat | None,
+    dry_run: bool,
+    skip_invalid: bool,
+    output,
+    rules: dict[str, Any] | None = None,
 ) -> None:
-    """Run one import and report it; exit 3/4/5 when any row was rejected."""
+    """Run one import and report it; exit 3/4/5 when any row was rejected. `rules`: the importer's own options."""
     from encounter_cli import readers
     from encounter_cli.clinic_time import now_utc
     from encounter_cli.errors import EncounterError, RowsRejected
     from encounter_cli.services import imports
 
     database = state(ctx).database()
-    importer = imports.IMPORTERS[entity](now_utc(), state(ctx).zone(), dry_run=dry_run)
+    importer = imports.IMPORTERS[entity](now_utc(), state(ctx).zone(), dry_run=dry_run, **(rules or {}))
     report = imports.ImportReport()
     with _opened(source) as stream, _progress() as progress:
         input_format = fmt.value if fmt else readers.format_from_extension(source)

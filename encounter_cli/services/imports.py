@@ -18,16 +18,40 @@ interruption leaves whole batches only.
 
 Unlike the single-record services, `run_import` opens its own transactions
 (one, or one per batch), because how it commits is part of the import's rules.
+
+Appointments meet `book_appointment`'s rules in its order: doctor and patient
+exist, doctor active, inside working hours, not on time off, slot free (5),
+patient free (9, unless --allow-patient-overlap). Per batch, a handful of
+queries whatever its size: lock the batch's doctors in id order, then its
+patients in id order (the order `book` locks them in, so an import and a
+booking of one patient queue for each other rather than race); the doctors'
+hours (`weeks_of`); their time off over the batch's span (`time_off_between`);
+the patients' stored booked appointments over that span; and, from `InputKeys`,
+the intervals earlier rows of the input gave them.
+
+Memory stays flat. Each doctor's bookings stay in memory for the whole import
+(`Bookings`: a clinic has a few thousand doctors). Patients are too many for
+that, so rule 9 holds only the batch's patients, for that batch: their stored
+appointments (`Overlapping`, since --allow-patient-overlap may have stored
+overlapping ones), and those earlier rows' intervals that overlap one of the
+batch's rows: `InputKeys` keeps every accepted row's interval on disk and
+joins the batch's rows to them there, so usually none comes back. Earlier rows
+are checked before stored appointments, so a clash with one names its line, as
+a doctor's slot does, even in all-or-nothing mode, where that row is inserted
+already and reads as a stored appointment too. Like the doctors' bookings,
+they are forgotten by `reset` (each --skip-invalid batch, a retried batch):
+from then on the database holds those rows, named by their appointment id.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from array import array
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from functools import cached_property, partial
 from itertools import groupby, islice
 from operator import itemgetter
@@ -41,12 +65,15 @@ from sqlalchemy.orm import Session
 
 from encounter_cli import schemas
 from encounter_cli.clinic_time import parse_when
-from encounter_cli.domain import AppointmentStatus
+from encounter_cli.domain import MAX_DURATION, AppointmentStatus
 from encounter_cli.errors import Conflict, DatabaseBusy, EncounterError, InvalidInput, NotFound, Unavailable
 from encounter_cli.models import AppointmentColumns, DoctorColumns, Models, PatientColumns, models_of
 from encounter_cli.readers import BadRecord, Record
 from encounter_cli.services import rules
 from encounter_cli.services.common import stamp
+from encounter_cli.services.hours import weeks_of
+from encounter_cli.services.time_off import time_off_between
+from encounter_cli.working_hours import NO_HOURS, WeeklyHours, day_intervals
 
 if TYPE_CHECKING:
     from encounter_cli.db import Database
@@ -91,9 +118,15 @@ class Row:
     line: int
     values: dict[str, Any]
 
+    @cached_property
+    def span(self) -> tuple[int, int]:
+        """An appointment's [start, end) in microseconds since the epoch, worked out once for every check."""
+        return _micros(self.values["start_time"]), _micros(self.values["end_time"])
+
 
 class InputKeys:
-    """Keys (emails, ids) that accepted rows of this input have given, each with its line.
+    """Keys (emails, ids) that accepted rows of this input have given, each with its line; and for
+    appointments, the intervals those rows booked their patients into (rule 9).
 
     Kept in a private temporary SQLite database (deleted when closed), not in
     memory: an input of millions of rows costs no memory, and a dry run, which
@@ -116,6 +149,49 @@ class InputKeys:
 
     def add(self, kind: str, lines: Iterable[tuple[Any, int]]) -> None:
         self._db.executemany(f"INSERT OR IGNORE INTO {self._table(kind)} VALUES (?, ?)", lines)
+
+    def add_intervals(self, intervals: Iterable[tuple[int, int, int, int]]) -> None:
+        """Record (patient_id, start, end, line) of accepted rows: one patient's never overlap (rule 9)."""
+        self._db.executemany(f"INSERT INTO {self._intervals} VALUES (?, ?, ?, ?)", intervals)
+
+    def intervals(self, rows: Iterable[tuple[int, int, int]]) -> dict[int, Bookings]:
+        """The recorded intervals that overlap one of `rows` (patient_id, start, end) of their patient, each
+        patient's in time order: usually none, so the batch's rows are joined to them here, not in Python.
+
+        No appointment is longer than MAX_DURATION, so only those starting after `start - MAX_DURATION`
+        can reach into a row: a short range of the (patient, start) key per row.
+        """
+        self._db.execute(f"DELETE FROM {self._batch}")
+        self._db.executemany(f"INSERT INTO {self._batch} VALUES (?, ?, ?)", rows)
+        # CROSS JOIN makes SQLite loop over the batch and seek each row's range in the key: left to itself,
+        # it may scan every interval of the input so far, once per batch.
+        query = (
+            f"SELECT DISTINCT i.patient, i.start, i.end, i.line FROM {self._batch} b CROSS JOIN {self._intervals} i"
+            " ON i.patient = b.patient AND i.start > b.start - ? AND i.start < b.end AND i.end > b.start"
+            " ORDER BY i.patient, i.start"
+        )
+        found: dict[int, Bookings] = {}
+        for patient, begins, ends, line in self._db.execute(query, [MAX_DURATION * 60_000_000]):
+            found.setdefault(patient, Bookings()).append(begins, ends, line=line)
+        return found
+
+    def forget_intervals(self) -> None:
+        if "_intervals" in self.__dict__:
+            self._db.execute(f"DELETE FROM {self._intervals}")
+
+    @cached_property
+    def _intervals(self) -> str:
+        self._db.execute(
+            "CREATE TABLE patient_intervals (patient INTEGER, start INTEGER, end INTEGER, line INTEGER,"
+            " PRIMARY KEY (patient, start)) WITHOUT ROWID"
+        )
+        return "patient_intervals"
+
+    @cached_property
+    def _batch(self) -> str:
+        """The rows of the batch being checked, to join to the intervals."""
+        self._db.execute("CREATE TABLE batch_rows (patient INTEGER, start INTEGER, end INTEGER)")
+        return "batch_rows"
 
     def _table(self, kind: str) -> str:
         """One table per kind of key (`id`, `email`: our own names, never input)."""
@@ -294,8 +370,8 @@ class DoctorImport(EntityImport[DoctorColumns]):
 
 class Bookings:
     """One doctor's booked intervals, sorted and disjoint, in compact arrays (an import of millions of rows
-    keeps them all): times as microseconds since the epoch, and who holds each: a stored appointment's id,
-    or the input line that claimed it (0 where the other is meant)."""
+    keeps them all): times as microseconds since the epoch (`_micros`), and who holds each: a stored
+    appointment's id, or the input line that claimed it (0 where the other is meant)."""
 
     def __init__(self) -> None:
         self.starts = array("q")
@@ -303,23 +379,69 @@ class Bookings:
         self.appointment_ids = array("q")
         self.lines = array("q")
 
-    def clash(self, start: datetime, end: datetime) -> int | None:
+    def clash(self, start: int, end: int) -> int | None:
         """Index of the interval overlapping [start, end), if any: only the one before `end` can."""
-        slot = bisect_left(self.starts, _micros(end))
-        return slot - 1 if slot and self.ends[slot - 1] > _micros(start) else None
+        slot = bisect_left(self.starts, end)
+        return slot - 1 if slot and self.ends[slot - 1] > start else None
 
-    def add(self, start: datetime, end: datetime, *, appointment_id: int = 0, line: int = 0) -> None:
+    def add(self, start: int, end: int, *, appointment_id: int = 0, line: int = 0) -> None:
         """Add an interval that clashes with none (the caller checked), at its place in time order."""
-        slot = bisect_left(self.starts, _micros(end))
-        self.starts.insert(slot, _micros(start))
-        self.ends.insert(slot, _micros(end))
+        slot = bisect_left(self.starts, end)
+        self.starts.insert(slot, start)
+        self.ends.insert(slot, end)
         self.appointment_ids.insert(slot, appointment_id)
         self.lines.insert(slot, line)
+
+    def append(self, start: int, end: int, *, appointment_id: int = 0, line: int = 0) -> None:
+        """Add an interval that starts after every other one."""
+        self.starts.append(start)
+        self.ends.append(end)
+        self.appointment_ids.append(appointment_id)
+        self.lines.append(line)
 
     def holder(self, index: int) -> dict[str, int | None]:
         """Who holds the interval at `index`, as `rules.slot_taken` names it."""
         line = self.lines[index]  # input lines start at 1
         return {"appointment_id": None, "line": line} if line else {"appointment_id": self.appointment_ids[index]}
+
+    def interval(self, index: int) -> tuple[datetime, datetime]:
+        return _moment(self.starts[index]), _moment(self.ends[index])
+
+
+class Overlapping:
+    """Fixed intervals of many owners (doctors' time off, patients' stored bookings) that may overlap one
+    another (--allow-patient-overlap may have stored such bookings), each with its record's id: one set of
+    arrays for all owners, so a batch costs no object per owner. Each owner's intervals are one run, in start
+    order; `reach[i]` is the latest end in the run up to i: it never decreases, so the first interval that
+    ends after a moment is found by bisection, as the first one starting before another is.
+    """
+
+    def __init__(self, intervals: Iterable[tuple[int, datetime, datetime, int]]) -> None:
+        """`intervals`: (owner, start, end, id), in owner then start order."""
+        self.starts, self.ends, self.ids, self.reach = array("q"), array("q"), array("q"), array("q")
+        self.runs: dict[int, tuple[int, int]] = {}  # owner -> its [first, last) indexes
+        first, owner = 0, None
+        for index, (next_owner, start, end, record_id) in enumerate(intervals):
+            self.starts.append(_micros(start))
+            self.ends.append(_micros(end))
+            self.ids.append(record_id)
+            if next_owner != owner:
+                if owner is not None:
+                    self.runs[owner] = first, index
+                first, owner = index, next_owner
+                self.reach.append(self.ends[-1])
+            else:
+                self.reach.append(max(self.reach[-1], self.ends[-1]))
+        if owner is not None:
+            self.runs[owner] = first, len(self.starts)
+
+    def clash(self, owner: int, start: int, end: int) -> int | None:
+        """Index of the owner's earliest-starting interval that overlaps [start, end) (microseconds), if any."""
+        run = self.runs.get(owner)
+        if run is None:
+            return None
+        first = bisect_right(self.reach, start, *run)  # the first interval of the run that ends after `start`
+        return first if first < bisect_left(self.starts, end, *run) else None
 
     def interval(self, index: int) -> tuple[datetime, datetime]:
         return _moment(self.starts[index]), _moment(self.ends[index])
@@ -333,15 +455,40 @@ def _moment(micros: int) -> datetime:
     return EPOCH + timedelta(microseconds=micros)
 
 
+class WorkingDays:
+    """`working_hours.within_hours`, with each clinic day's working intervals of a week of hours worked out
+    once per batch: they take a few zone conversions each (~15 µs a row), and a batch's rows share a
+    handful of weeks and days."""
+
+    def __init__(self, zone: ZoneInfo) -> None:
+        self.zone = zone
+        self.days: dict[tuple[WeeklyHours, date], list[tuple[datetime, datetime]]] = {}
+
+    def within(self, week: WeeklyHours, start: datetime, end: datetime) -> bool:
+        if week == NO_HOURS:  # no hours at all: any time
+            return True
+        day = start.astimezone(self.zone).date()
+        intervals = self.days.get((week, day))
+        if intervals is None:
+            intervals = self.days[week, day] = day_intervals(week, day, self.zone)
+        return any(first <= start and end <= last for first, last in intervals)
+
+
+@dataclass
 class BookingCheck:
-    """The booking rules of `book_appointment`, in its order, on the doctors' intervals in memory."""
+    """The doctor's rules of `book_appointment`, in its order, on what the batch's queries found."""
 
-    clean = False  # every booking is checked against the others
+    patients: set[int]  # those that exist
+    doctors: dict[int, bool]  # those that exist: active?
+    weeks: dict[int, WeeklyHours]  # each doctor's hours in effect
+    time_off: Overlapping  # the doctors' time off over the batch's span
+    booked: dict[int, Bookings]  # each doctor's bookings: stored, and accepted rows of the input
+    zone: ZoneInfo
+    clean: bool = field(default=False, init=False)  # every booking is checked against the others
+    working: WorkingDays = field(init=False)
 
-    def __init__(
-        self, patients: set[int], doctors: dict[int, bool], booked: dict[int, Bookings], zone: ZoneInfo
-    ) -> None:
-        self.patients, self.doctors, self.booked, self.zone = patients, doctors, booked, zone
+    def __post_init__(self) -> None:
+        self.working = WorkingDays(self.zone)
 
     def problem(self, row: Row) -> EncounterError | None:
         doctor_id, patient_id = row.values["doctor_id"], row.values["patient_id"]
@@ -351,15 +498,60 @@ class BookingCheck:
             return rules.not_found("patient", patient_id, "patient_id")
         if not self.doctors[doctor_id]:
             return rules.doctor_inactive(doctor_id)
+        start, end = row.values["start_time"], row.values["end_time"]
+        if not self.working.within(self.weeks[doctor_id], start, end):
+            return rules.outside_hours(doctor_id, start, end, self.zone)
+        time_off = self.time_off
+        off = time_off.clash(doctor_id, *row.span)
+        if off is not None:
+            return rules.on_time_off(doctor_id, *time_off.interval(off), self.zone, time_off.ids[off])
         bookings = self.booked[doctor_id]
-        taken = bookings.clash(row.values["start_time"], row.values["end_time"])
+        taken = bookings.clash(*row.span)
         if taken is None:
             return None
-        start, end = bookings.interval(taken)
-        return rules.slot_taken(doctor_id, start, end, self.zone, **bookings.holder(taken))
+        held_from, held_to = bookings.interval(taken)
+        return rules.slot_taken(doctor_id, held_from, held_to, self.zone, **bookings.holder(taken))
 
     def claim(self, row: Row) -> None:
-        self.booked[row.values["doctor_id"]].add(row.values["start_time"], row.values["end_time"], line=row.line)
+        self.booked[row.values["doctor_id"]].add(*row.span, line=row.line)
+
+
+NOTHING_GIVEN = Bookings()  # read only: a patient no earlier row booked
+
+
+@dataclass
+class PatientCheck:
+    """Rule 9, for the batch's patients: earlier rows of the input first (so one already inserted is named
+    by its line), then stored appointments."""
+
+    given: dict[int, Bookings]  # intervals accepted rows gave each patient that overlap the batch's, disjoint
+    stored: Overlapping  # the patients' stored booked appointments over the batch's span
+    repeated: set[int]  # patients with more than one row in the batch: only their rows need claiming
+    zone: ZoneInfo
+    clean: bool = field(default=False, init=False)
+
+    def problem(self, row: Row) -> EncounterError | None:
+        patient_id = row.values["patient_id"]
+        given = self.given.get(patient_id, NOTHING_GIVEN)
+        index = given.clash(*row.span)
+        if index is not None:
+            held_from, held_to = given.interval(index)
+            return rules.patient_busy(patient_id, held_from, held_to, self.zone, **given.holder(index))
+        index = self.stored.clash(patient_id, *row.span)
+        if index is not None:
+            held_from, held_to = self.stored.interval(index)
+            return rules.patient_busy(patient_id, held_from, held_to, self.zone, appointment_id=self.stored.ids[index])
+        return None
+
+    def claim(self, row: Row) -> None:
+        """Later rows of this batch meet this one here (earlier batches' rows, in `InputKeys`)."""
+        patient_id = row.values["patient_id"]
+        if patient_id not in self.repeated:
+            return
+        given = self.given.get(patient_id)
+        if given is None:
+            given = self.given[patient_id] = Bookings()
+        given.add(*row.span, line=row.line)
 
 
 class AppointmentImport(EntityImport[AppointmentColumns]):
@@ -372,8 +564,17 @@ class AppointmentImport(EntityImport[AppointmentColumns]):
         | {"patient_name", "doctor_name"}  # the names come from the patient and doctor ids, whatever a row says
     )
 
-    def __init__(self, now: datetime, zone: ZoneInfo, *, dry_run: bool = False) -> None:
+    def __init__(
+        self,
+        now: datetime,
+        zone: ZoneInfo,
+        *,
+        dry_run: bool = False,
+        default_hours: WeeklyHours = NO_HOURS,
+        allow_patient_overlap: bool = False,
+    ) -> None:
         super().__init__(now, zone, dry_run=dry_run)
+        self.default_hours, self.allow_patient_overlap = default_hours, allow_patient_overlap
         self.booked: dict[int, Bookings] = {}
 
     @staticmethod
@@ -402,20 +603,47 @@ class AppointmentImport(EntityImport[AppointmentColumns]):
         return {**super().same_for_every_row(), "status": AppointmentStatus.booked.value}
 
     def checks(self, session: Session, rows: list[Row]) -> list[RowCheck]:
-        m = models_of(session)
-        patient_ids = {row.values["patient_id"] for row in rows}
-        known_patients = set(session.scalars(select(m.Patient.id).where(m.Patient.id.in_(patient_ids))))
-        # Locking the batch's doctors (in id order, so importers cannot deadlock each other)
-        # queues concurrent bookings for them until this transaction ends.
-        doctor_ids = sorted({row.values["doctor_id"] for row in rows})
-        locked = select(m.Doctor.id, m.Doctor.is_active).where(m.Doctor.id.in_(doctor_ids)).order_by(m.Doctor.id)
-        doctors = {doctor_id: active for doctor_id, active in session.execute(locked.with_for_update())}
+        doctors, patients = self._lock(session, rows)
+        first = min(row.values["start_time"] for row in rows)  # the batch's span
+        last = max(row.values["end_time"] for row in rows)
         self._load_booked(session, [d for d in doctors if d not in self.booked])
-        booking = BookingCheck(known_patients, doctors, self.booked, self.zone)
-        return [booking, *super().checks(session, rows)]
+        time_off = time_off_between(session, doctors, first, last)
+        weeks = weeks_of(session, doctors, self.default_hours)
+        time_off_of = Overlapping((doctor, *off) for doctor, offs in time_off.items() for off in offs)
+        checks: list[RowCheck] = [BookingCheck(patients, doctors, weeks, time_off_of, self.booked, self.zone)]
+        if not self.allow_patient_overlap:
+            known = [row for row in rows if row.values["patient_id"] in patients]
+            given = self.keys.intervals((row.values["patient_id"], *row.span) for row in known)
+            stored = self._stored_of_patients(session, patients, first, last)
+            times = Counter(row.values["patient_id"] for row in known)
+            repeated = {patient_id for patient_id, count in times.items() if count > 1}
+            checks.append(PatientCheck(given, stored, repeated, self.zone))
+        return [*checks, *super().checks(session, rows)]
+
+    @staticmethod
+    def _lock(session: Session, rows: list[Row]) -> tuple[dict[int, bool], set[int]]:
+        """Lock the batch's doctors, then its patients, each in id order, as `book` does: a booking of one of
+        them (or another import's batch) then waits for this transaction instead of racing it. Returns the
+        doctors that exist (id -> active) and the patients that exist."""
+        m = models_of(session)
+        doctor_ids = sorted({row.values["doctor_id"] for row in rows})
+        doctors = select(m.Doctor.id, m.Doctor.is_active).where(m.Doctor.id.in_(doctor_ids)).order_by(m.Doctor.id)
+        active = {doctor_id: is_active for doctor_id, is_active in session.execute(doctors.with_for_update())}
+        patient_ids = sorted({row.values["patient_id"] for row in rows})
+        patients = select(m.Patient.id).where(m.Patient.id.in_(patient_ids)).order_by(m.Patient.id)
+        return active, set(session.scalars(patients.with_for_update()))
+
+    def remember(self, rows: list[Row]) -> None:
+        super().remember(rows)
+        if not self.allow_patient_overlap:
+            self.keys.add_intervals((row.values["patient_id"], *row.span, row.line) for row in rows)
 
     def reset(self) -> None:
+        """Earlier rows are read from the database from now on (named by their appointment id), as they are
+        for a doctor's slot: --skip-invalid has committed them, a retried batch inserted them."""
         self.booked.clear()
+        if "keys" in self.__dict__:
+            self.keys.forget_intervals()
 
     def _load_booked(self, session: Session, doctor_ids: list[int]) -> None:
         appointment = models_of(session).Appointment
@@ -434,7 +662,25 @@ class AppointmentImport(EntityImport[AppointmentColumns]):
         )
         for doctor_id, start, end, appointment_id in session.execute(query):
             bookings = self.booked[doctor_id]  # in start order: each is appended at the end
-            bookings.add(start, end, appointment_id=appointment_id)
+            bookings.append(_micros(start), _micros(end), appointment_id=appointment_id)
+
+    @staticmethod
+    def _stored_of_patients(session: Session, patient_ids: set[int], first: datetime, last: datetime) -> Overlapping:
+        """The patients' booked appointments that overlap [first, last): with the MAX_DURATION bound
+        (as `rules.ensure_patient_free`), a short range of the (patientId, startTime) index each."""
+        appointment = models_of(session).Appointment
+        query = (
+            select(appointment.patient_id, appointment.start_time, appointment.end_time, appointment.id)
+            .where(
+                appointment.patient_id.in_(patient_ids),
+                appointment.start_time > first - timedelta(minutes=MAX_DURATION),
+                appointment.start_time < last,
+                appointment.end_time > first,
+                appointment.status == AppointmentStatus.booked.value,
+            )
+            .order_by(appointment.patient_id, appointment.start_time)
+        )
+        return Overlapping(session.execute(query) if patient_ids else ())
 
 
 IMPORTERS: dict[str, type[EntityImport[Any]]] = {

@@ -7,13 +7,17 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from encounter_cli import services
 from encounter_cli.cli.output import printable
 from encounter_cli.services import imports
+from encounter_cli.working_hours import NO_HOURS, parse_hours
 from tests.cli.test_import_formats import ADA, ALAN, ENCODE, as_csv, as_ndjson, emails, rejected, report, stored, write
-from tests.helpers import error_json, json_out
+from tests.helpers import CLINIC_ZONE, error_json, json_out
 
 EXIT = {"invalid": 3, "not_found": 4, "conflict": 5}
 STAMPS = ("created_at", "updated_at")
@@ -157,6 +161,18 @@ def clinic(cli, tmp_path):
     return cli
 
 
+@pytest.fixture
+def scheduled(clinic, database, tmp_path):
+    """The clinic, and doctor 4, who works mon-fri 09:00-17:00 and is off 2031-01-07 09:00-13:00 (New York)."""
+    import_rows(clinic, tmp_path, "doctor", [{"full_name": "Dr 4", "specialization": "GP"}])
+    zone = ZoneInfo(CLINIC_ZONE)
+    week = parse_hours(["mon-fri 09:00-17:00"])
+    off = datetime(2031, 1, 7, 9, tzinfo=zone), datetime(2031, 1, 7, 13, tzinfo=zone)
+    database.run(lambda session: services.set_hours(session, 4, week, NO_HOURS, zone))
+    database.run(lambda session: services.add_time_off(session, 4, *off, zone, "course"))
+    return clinic
+
+
 def appointments(cli) -> list[tuple[int, int, str, str]]:
     listing = json_out(cli("appointment", "list", "-o", "json"))
     return [(a["id"], a["doctor_id"], a["start_time"], a["end_time"]) for a in listing]
@@ -187,10 +203,19 @@ BAD_BOOKINGS = [  # (change to APPOINTMENT, rejected field, kind): one row each,
     ({"duration_minutes": 14}, "duration_minutes", "invalid"),
     ({"duration_minutes": 181}, "duration_minutes", "invalid"),
     ({"reason": "x" * 501}, "reason", "invalid"),
+    ({"doctor_id": 4, "start_time": "2031-01-06T08:30"}, "start_time", "conflict"),  # before doctor 4's hours
+    ({"doctor_id": 4, "start_time": "2031-01-06T16:45"}, "start_time", "conflict"),  # ends after them
+    ({"doctor_id": 4, "start_time": "2031-01-11T10:00"}, "start_time", "conflict"),  # a Saturday
+    ({"doctor_id": 4, "start_time": "2031-01-07T12:45"}, "start_time", "conflict"),  # into the time off
+    ({"doctor_id": 4, "start_time": "2031-01-07T08:45"}, "start_time", "conflict"),  # hours, then time off
+    ({"doctor_id": 2, "start_time": "2031-01-06T09:15"}, "start_time", "conflict"),  # patient 1 is with doctor 1
+    ({"doctor_id": 4, "start_time": "2031-01-06T08:45"}, "start_time", "conflict"),  # hours, then patient 1
+    ({"doctor_id": 1, "start_time": "2031-01-06T08:45", "patient_id": 2}, "start_time", "conflict"),  # slot (5)
 ]
 
 
-def test_every_row_meets_the_booking_rules_like_book(clinic, tmp_path):
+def test_every_row_meets_the_booking_rules_like_book(scheduled, tmp_path):
+    clinic = scheduled
     rows = [{**APPOINTMENT, **change} for change, _, _ in BAD_BOOKINGS]
     result = import_rows(clinic, tmp_path, "appointment", rows, fmt="csv", expect=3)
     rejections = json_out(result)["rejected"]
@@ -238,7 +263,9 @@ def test_output_only_appointment_columns_are_accepted_and_ignored(clinic, tmp_pa
     stored_row = json_out(clinic("appointment", "show", "5", "-o", "json"))
     assert (stored_row["end_time"], stored_row["status"]) == ("2031-01-06T12:30:00-05:00", "booked")
     assert stored_row["cancelled_at"] is None and stored_row["created_at"] != "x"
-    again = import_rows(clinic, tmp_path, "appointment", [{**row, "doctor_id": 1}], fmt="csv", expect=5)
+    again = import_rows(
+        clinic, tmp_path, "appointment", [{**row, "doctor_id": 1, "patient_id": 2}], fmt="csv", expect=5
+    )
     assert json_out(again)["rejected"] == [
         {"line": 2, "field": "id", "type": "conflict", "message": "appointment id 5 is already taken"}
     ]
@@ -262,6 +289,7 @@ def test_patient_and_doctor_names_are_accepted_and_ignored(clinic, tmp_path, fmt
 
 
 def test_rows_of_one_file_may_not_overlap_but_may_touch(clinic, tmp_path):
+    """A doctor's bookings (rule 5); the patient's own (rule 9) are allowed to overlap here."""
     rows = [
         {**APPOINTMENT, "start_time": "2031-01-06T10:00"},  # 1
         {**APPOINTMENT, "start_time": "2031-01-06T10:30"},  # 2: back to back with 1
@@ -271,12 +299,12 @@ def test_rows_of_one_file_may_not_overlap_but_may_touch(clinic, tmp_path):
         {**APPOINTMENT, "doctor_id": 1, "start_time": "2031-01-06T08:30"},  # 6: right before it
         {**APPOINTMENT, "doctor_id": 1, "start_time": "2031-01-06T10:15"},  # 7: doctor 2 is busy then, doctor 1 is not
     ]
-    result = import_rows(clinic, tmp_path, "appointment", rows, expect=5)
+    result = import_rows(clinic, tmp_path, "appointment", rows, "--allow-patient-overlap", expect=5)
     assert rejected(result) == [(3, "start_time", "conflict")]
     message = json_out(result)["rejected"][0]["message"]
     assert re.fullmatch(r"doctor 2 is already booked from \S+ to \S+ \(line 2 of this input\)", message)
     assert len(appointments(clinic)) == 1
-    result = import_rows(clinic, tmp_path, "appointment", rows, "--skip-invalid", expect=5)
+    result = import_rows(clinic, tmp_path, "appointment", rows, "--skip-invalid", "--allow-patient-overlap", expect=5)
     assert report(result)["written"] == 6
     assert [(a[1], a[2][11:16], a[3][11:16]) for a in appointments(clinic)] == [
         (1, "08:30", "09:00"), (1, "09:00", "09:30"), (1, "09:30", "10:00"), (2, "09:45", "10:00"),
@@ -295,6 +323,7 @@ def test_cancelled_slot_is_free_for_an_import(clinic, tmp_path):
 NOT_FOUND = {**APPOINTMENT, "patient_id": 9}
 CONFLICT = {**APPOINTMENT, "doctor_id": 3}
 INVALID = {**APPOINTMENT, "duration_minutes": 5}
+PATIENT_BUSY = {**APPOINTMENT, "start_time": "2031-01-06T09:15"}  # patient 1 is with doctor 1 then
 GOOD = APPOINTMENT
 
 
@@ -305,6 +334,9 @@ GOOD = APPOINTMENT
         ([CONFLICT, NOT_FOUND], "not_found"),
         ([NOT_FOUND, CONFLICT, INVALID, GOOD], "invalid"),
         ([GOOD, CONFLICT], "conflict"),
+        ([PATIENT_BUSY, GOOD], "conflict"),
+        ([PATIENT_BUSY, NOT_FOUND], "not_found"),
+        ([GOOD, PATIENT_BUSY, INVALID], "invalid"),
     ],
 )
 def test_exit_code_is_the_worst_kind_of_rejection_in_either_mode(clinic, tmp_path, rows, kind):

@@ -167,10 +167,12 @@ def test_ctrl_c_during_the_commit_waits_for_it_and_for_the_count(database, mode)
 
 def test_a_stored_appointment_with_id_0_is_named_as_an_appointment_not_a_line():
     bookings = imports.Bookings()
-    bookings.add(NOW, NOW + timedelta(minutes=30), appointment_id=0)
-    bookings.add(NOW + timedelta(hours=1), NOW + timedelta(hours=2), line=4)
-    assert bookings.holder(bookings.clash(NOW, NOW + timedelta(minutes=15))) == {"appointment_id": 0}
-    assert bookings.holder(bookings.clash(NOW + timedelta(hours=1), NOW + timedelta(hours=3))) == {
+    minute = 60_000_000  # times are microseconds since the epoch
+    at = imports._micros(NOW)
+    bookings.add(at, at + 30 * minute, appointment_id=0)
+    bookings.add(at + 60 * minute, at + 120 * minute, line=4)
+    assert bookings.holder(bookings.clash(at, at + 15 * minute)) == {"appointment_id": 0}
+    assert bookings.holder(bookings.clash(at + 60 * minute, at + 180 * minute)) == {
         "appointment_id": None,
         "line": 4,
     }
