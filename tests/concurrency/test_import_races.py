@@ -11,15 +11,13 @@ import multiprocessing
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select
-from sqlalchemy.orm import aliased
 
 from encounter_cli import schemas, services
 from encounter_cli.clinic_time import now_utc
 from encounter_cli.db import Database
 from encounter_cli.errors import EncounterError
 from encounter_cli.services import imports
-from tests.concurrency.test_races import START, WORKERS, add_patient, book, booked_count
+from tests.concurrency.test_races import START, WORKERS, add_patient, book, booked_count, overlapping_pairs
 from tests.helpers import settings_for
 
 pytestmark = pytest.mark.slow  # real OS processes
@@ -63,21 +61,6 @@ def desk(database: Database) -> Database:
     return database
 
 
-def patient_overlaps(database: Database) -> int:
-    """Self-join: pairs of booked appointments of one patient whose [start, end) intervals intersect."""
-    first, second = aliased(database.models.Appointment), aliased(database.models.Appointment)
-    query = select(func.count()).where(
-        first.patient_id == second.patient_id,
-        first.id < second.id,
-        first.status == "booked",
-        second.status == "booked",
-        first.start_time < second.end_time,
-        second.start_time < first.end_time,
-    )
-    with database.session() as session:
-        return session.scalar(query)
-
-
 def test_imports_and_bookings_of_one_patient_with_every_doctor_let_exactly_one_through(desk, db_url):
     ways = ["import", "skip-invalid", "book", "book"]
     arguments = [(ways[n % len(ways)], 1, n + 1) for n in range(WORKERS)]  # patient 1, a doctor each, one time
@@ -91,4 +74,4 @@ def test_imports_and_bookings_of_one_patient_with_every_doctor_let_exactly_one_t
         process.join(timeout=30)
         assert process.exitcode == 0
     assert outcomes == ["conflict"] * (WORKERS - 1) + ["ok"]
-    assert (booked_count(desk), patient_overlaps(desk)) == (1, 0)
+    assert (booked_count(desk), overlapping_pairs(desk, "patient_id")) == (1, 0)
