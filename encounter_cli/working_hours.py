@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from encounter_cli.clinic_time import UTC
@@ -129,13 +130,16 @@ def _day_list(days: list[int]) -> str:
     return ",".join(DAY_NAMES[run[0]] + (f"-{DAY_NAMES[run[-1]]}" if len(run) > 1 else "") for run in runs)
 
 
-def day_intervals(week: WeeklyHours, day: date, zone: ZoneInfo) -> list[tuple[datetime, datetime]]:
+@lru_cache(maxsize=4096)
+def day_intervals(week: WeeklyHours, day: date, zone: ZoneInfo) -> tuple[tuple[datetime, datetime], ...]:
     """The working intervals of one clinic day, as UTC [start, end) pairs.
 
     Wall time: 09:00 is 09:00 local whatever the offset. A boundary that does not exist (inside a
     spring-forward gap) falls the gap's length later; one that happens twice is the first.
+    Memoized: each answer takes a few zone conversions, and an import's rows or a slot search ask
+    for the same few weeks and days over and over.
     """
-    return [(_utc(day, start, zone), _utc(day, end, zone)) for start, end in week[day.weekday()]]
+    return tuple((_utc(day, start, zone), _utc(day, end, zone)) for start, end in week[day.weekday()])
 
 
 def _utc(day: date, minutes: int, zone: ZoneInfo) -> datetime:

@@ -51,7 +51,7 @@ from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from functools import cached_property, partial
 from itertools import groupby, islice
 from operator import itemgetter
@@ -73,7 +73,7 @@ from encounter_cli.services import rules
 from encounter_cli.services.common import stamp
 from encounter_cli.services.hours import weeks_of
 from encounter_cli.services.time_off import time_off_between
-from encounter_cli.working_hours import NO_HOURS, WeeklyHours, day_intervals
+from encounter_cli.working_hours import NO_HOURS, WeeklyHours, within_hours
 
 if TYPE_CHECKING:
     from encounter_cli.db import Database
@@ -455,25 +455,6 @@ def _moment(micros: int) -> datetime:
     return EPOCH + timedelta(microseconds=micros)
 
 
-class WorkingDays:
-    """`working_hours.within_hours`, with each clinic day's working intervals of a week of hours worked out
-    once per batch: they take a few zone conversions each (~15 µs a row), and a batch's rows share a
-    handful of weeks and days."""
-
-    def __init__(self, zone: ZoneInfo) -> None:
-        self.zone = zone
-        self.days: dict[tuple[WeeklyHours, date], list[tuple[datetime, datetime]]] = {}
-
-    def within(self, week: WeeklyHours, start: datetime, end: datetime) -> bool:
-        if week == NO_HOURS:  # no hours at all: any time
-            return True
-        day = start.astimezone(self.zone).date()
-        intervals = self.days.get((week, day))
-        if intervals is None:
-            intervals = self.days[week, day] = day_intervals(week, day, self.zone)
-        return any(first <= start and end <= last for first, last in intervals)
-
-
 @dataclass
 class BookingCheck:
     """The doctor's rules of `book_appointment`, in its order, on what the batch's queries found."""
@@ -485,10 +466,6 @@ class BookingCheck:
     booked: dict[int, Bookings]  # each doctor's bookings: stored, and accepted rows of the input
     zone: ZoneInfo
     clean: bool = field(default=False, init=False)  # every booking is checked against the others
-    working: WorkingDays = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.working = WorkingDays(self.zone)
 
     def problem(self, row: Row) -> EncounterError | None:
         doctor_id, patient_id = row.values["doctor_id"], row.values["patient_id"]
@@ -499,7 +476,7 @@ class BookingCheck:
         if not self.doctors[doctor_id]:
             return rules.doctor_inactive(doctor_id)
         start, end = row.values["start_time"], row.values["end_time"]
-        if not self.working.within(self.weeks[doctor_id], start, end):
+        if not within_hours(self.weeks[doctor_id], start, end, self.zone):
             return rules.outside_hours(doctor_id, start, end, self.zone)
         time_off = self.time_off
         off = time_off.clash(doctor_id, *row.span)

@@ -337,7 +337,7 @@ def day_schedule(
     visits = _visits_of_day(session, ids, bounds)
     shown = []
     for doctor in doctors:
-        hours = day_intervals(weeks[doctor.id], day, zone)
+        hours = list(day_intervals(weeks[doctor.id], day, zone))
         offs, seen = time_off.get(doctor.id, []), visits.get(doctor.id, [])
         busy = _merged([(off.start, off.end) for off in offs] + [(visit.start, visit.end) for visit in seen])
         day_of = DoctorDay(doctor.id, doctor.full_name, doctor.specialization, doctor.is_active, hours, offs, seen,

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from encounter_cli import schemas, services
 from encounter_cli.errors import Conflict
 from encounter_cli.services import imports
-from encounter_cli.working_hours import parse_hours, within_hours
+from encounter_cli.working_hours import parse_hours
 from tests.helpers import CLINIC_ZONE, NOW
 
 ZONE = ZoneInfo(CLINIC_ZONE)
@@ -151,25 +151,3 @@ def test_overlapping_intervals_find_the_owners_earliest_clash():
     assert clash(3, 0 * hour, 8 * hour) is None
     assert intervals.interval(2) == (at[6], at[7]) and intervals.ids[2] == 9
     assert imports.Overlapping([]).clash(1, 0, 1) is None
-
-
-@pytest.mark.parametrize(
-    "hours",
-    [
-        (),
-        ("mon-fri 09:00-12:30,13:30-17:00",),
-        ("sun 00:00-23:59",),
-        ("sat-mon 01:00-03:30,22:00-23:30",),  # inside the daylight-saving changes' missing and doubled hours
-    ],
-)
-def test_working_days_answer_as_within_hours_does(hours):
-    """The per-batch shortcut gives `within_hours`' answer, around both daylight-saving changes of 2031."""
-    week = parse_hours(hours)
-    working = imports.WorkingDays(ZONE)
-    for first_day in (datetime(2031, 3, 8, tzinfo=ZONE), datetime(2031, 11, 1, tzinfo=ZONE)):
-        first = first_day.astimezone(UTC)
-        for quarter in range(3 * 24 * 4):  # three days in UTC quarter hours, each as 15, 60 and 180 minutes
-            start = first + timedelta(minutes=15 * quarter)
-            for minutes in (15, 60, 180):
-                end = start + timedelta(minutes=minutes)
-                assert working.within(week, start, end) == within_hours(week, start, end, ZONE), (start, minutes)

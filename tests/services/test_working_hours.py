@@ -126,3 +126,32 @@ def test_within_hours_needs_one_interval_of_the_start_day():
     assert not inside(8, 10, 0, 30)  # Saturday
     monday = datetime(2031, 3, 3, 3, 0, tzinfo=UTC)
     assert within_hours(NO_HOURS, monday, monday + timedelta(minutes=15), NEW_YORK)  # no hours: any time
+
+
+@pytest.mark.parametrize(
+    "hours",
+    [
+        (),
+        ("mon-fri 09:00-12:30,13:30-17:00",),
+        ("sun 00:00-23:59",),
+        ("sat-mon 01:00-03:30,22:00-23:30",),  # inside the daylight-saving changes' missing and doubled hours
+    ],
+)
+def test_memoized_day_intervals_answer_as_a_fresh_computation(hours):
+    """`within_hours` reads memoized `day_intervals`: its answers equal ones worked out afresh, around both
+    daylight-saving changes of 2031, for every start asked twice (the second time from the memo)."""
+    week = parse_hours(hours)
+
+    def fresh(start: datetime, end: datetime) -> bool:
+        if week == NO_HOURS:
+            return True
+        intervals = day_intervals.__wrapped__(week, start.astimezone(NEW_YORK).date(), NEW_YORK)
+        return any(first <= start and end <= last for first, last in intervals)
+
+    for first_day in (datetime(2031, 3, 8, tzinfo=NEW_YORK), datetime(2031, 11, 1, tzinfo=NEW_YORK)):
+        first = first_day.astimezone(UTC)
+        for quarter in range(3 * 24 * 4):  # three days in UTC quarter hours, each as 15, 60 and 180 minutes
+            start = first + timedelta(minutes=15 * quarter)
+            for minutes in (15, 60, 180):
+                end = start + timedelta(minutes=minutes)
+                assert within_hours(week, start, end, NEW_YORK) == fresh(start, end), (start, minutes)
