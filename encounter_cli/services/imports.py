@@ -586,7 +586,9 @@ class AppointmentImport(EntityImport[AppointmentColumns]):
         self._load_booked(session, [d for d in doctors if d not in self.booked])
         time_off = time_off_between(session, doctors, first, last)
         weeks = weeks_of(session, doctors, self.default_hours)
-        time_off_of = Overlapping((doctor, *off) for doctor, offs in time_off.items() for off in offs)
+        time_off_of = Overlapping(
+            (doctor, off.start, off.end, off.id) for doctor, offs in time_off.items() for off in offs
+        )
         checks: list[RowCheck] = [BookingCheck(patients, doctors, weeks, time_off_of, self.booked, self.zone)]
         if not self.allow_patient_overlap:
             known = [row for row in rows if row.values["patient_id"] in patients]

@@ -27,7 +27,7 @@ from encounter_cli.models import models_of
 from encounter_cli.services import rules
 from encounter_cli.services.common import contains_ignoring_case
 from encounter_cli.services.hours import weeks_of
-from encounter_cli.services.time_off import time_off_between
+from encounter_cli.services.time_off import TimeOff, time_off_between
 from encounter_cli.working_hours import NO_HOURS, WeeklyHours, day_intervals, days_between
 
 Span = tuple[datetime, datetime]  # UTC [start, end)
@@ -111,7 +111,7 @@ def free_slots(
     starts = []
     for doctor, week in offering.items():
         working = [interval for day in days for interval in day_intervals(week, day, zone)]
-        busy = _merged([(off_start, off_end) for off_start, off_end, _ in time_off[doctor]] + booked.get(doctor, []))
+        busy = _merged([(off.start, off.end) for off in time_off[doctor]] + booked.get(doctor, []))
         starts.append(_doctor_starts(doctor, working, busy, grid))
     merged: Iterator[tuple[datetime, int]] = heapq.merge(*starts)
     return [FreeSlot(doctor, doctors[doctor], slot, slot + grid.length) for slot, doctor in islice(merged, limit)]
@@ -235,14 +235,6 @@ def _on_grid(origin: datetime, step: timedelta, bound: datetime) -> datetime:
 
 
 @dataclass(frozen=True)
-class TimeOff:
-    id: int
-    start: datetime
-    end: datetime
-    reason: str | None
-
-
-@dataclass(frozen=True)
 class Visit:
     """An appointment of the day that is not cancelled, with its patient's name."""
 
@@ -333,7 +325,7 @@ def day_schedule(
     doctors = _shown_doctors(session, day, bounds, doctor_ids, specialization, default_hours)
     ids = [doctor.id for doctor in doctors]
     weeks = weeks_of(session, ids, default_hours)
-    time_off = _time_off_of_day(session, ids, bounds)
+    time_off = time_off_between(session, ids, *bounds)
     visits = _visits_of_day(session, ids, bounds)
     shown = []
     for doctor in doctors:
@@ -400,21 +392,6 @@ def _reaching_into(session: Session, bounds: Span) -> list[ColumnElement[bool]]:
         appointment.end_time > start,
         appointment.status != CANCELLED,
     ]
-
-
-def _time_off_of_day(session: Session, doctor_ids: list[int], bounds: Span) -> dict[int, list[TimeOff]]:
-    time_off = models_of(session).DoctorTimeOff
-    if not doctor_ids:
-        return {}
-    query = (
-        select(time_off.doctor_id, time_off.id, time_off.start_time, time_off.end_time, time_off.reason)
-        .where(time_off.doctor_id.in_(doctor_ids), time_off.start_time < bounds[1], time_off.end_time > bounds[0])
-        .order_by(time_off.doctor_id, time_off.start_time, time_off.id)
-    )
-    found: dict[int, list[TimeOff]] = {}
-    for doctor_id, time_off_id, start, end, reason in session.execute(query):
-        found.setdefault(doctor_id, []).append(TimeOff(time_off_id, start, end, reason))
-    return found
 
 
 def _visits_of_day(session: Session, doctor_ids: list[int], bounds: Span) -> dict[int, list[Visit]]:

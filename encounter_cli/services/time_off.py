@@ -18,6 +18,16 @@ from encounter_cli.services.doctors import get_doctor
 
 
 @dataclass(frozen=True)
+class TimeOff:
+    """A stretch of time off as the schedule, the slot search and import read it."""
+
+    id: int
+    start: datetime
+    end: datetime
+    reason: str | None
+
+
+@dataclass(frozen=True)
 class TimeOffAdded:
     time_off: DoctorTimeOffColumns
     booked: list[AppointmentColumns]  # booked appointments inside it, to be moved
@@ -95,18 +105,18 @@ def remove_time_off(session: Session, time_off_id: int) -> DoctorTimeOffColumns:
 
 def time_off_between(
     session: Session, doctor_ids: Iterable[int], start: datetime, end: datetime
-) -> dict[int, list[tuple[datetime, datetime, int]]]:
-    """Each doctor's time off intersecting [start, end), as (start, end, id) in start order: one query."""
+) -> dict[int, list[TimeOff]]:
+    """Each doctor's time off intersecting [start, end), in start order: one query."""
     ids = list(doctor_ids)
-    found: dict[int, list[tuple[datetime, datetime, int]]] = {doctor_id: [] for doctor_id in ids}
+    found: dict[int, list[TimeOff]] = {doctor_id: [] for doctor_id in ids}
     if not ids:
         return found
     time_off = models_of(session).DoctorTimeOff
     query = (
-        select(time_off.doctor_id, time_off.start_time, time_off.end_time, time_off.id)
+        select(time_off.doctor_id, time_off.id, time_off.start_time, time_off.end_time, time_off.reason)
         .where(time_off.doctor_id.in_(ids), time_off.start_time < end, time_off.end_time > start)
-        .order_by(time_off.doctor_id, time_off.start_time)
+        .order_by(time_off.doctor_id, time_off.start_time, time_off.id)
     )
-    for doctor_id, off_start, off_end, time_off_id in session.execute(query):
-        found[doctor_id].append((off_start, off_end, time_off_id))
+    for doctor_id, time_off_id, off_start, off_end, reason in session.execute(query):
+        found[doctor_id].append(TimeOff(time_off_id, off_start, off_end, reason))
     return found
