@@ -645,16 +645,14 @@ class AppointmentImport(EntityImport[AppointmentColumns]):
 
     @staticmethod
     def _stored_of_patients(session: Session, patient_ids: set[int], first: datetime, last: datetime) -> Overlapping:
-        """The patients' booked appointments that overlap [first, last): with the MAX_DURATION bound
-        (as `rules.ensure_patient_free`), a short range of the (patientId, startTime) index each."""
+        """The patients' booked appointments that overlap [first, last): a short range of the
+        (patientId, startTime) index each (`rules.reaching_into`)."""
         appointment = models_of(session).Appointment
         query = (
             select(appointment.patient_id, appointment.start_time, appointment.end_time, appointment.id)
             .where(
                 appointment.patient_id.in_(patient_ids),
-                appointment.start_time > first - timedelta(minutes=MAX_DURATION),
-                appointment.start_time < last,
-                appointment.end_time > first,
+                *rules.reaching_into(appointment, first, last),
                 appointment.status == AppointmentStatus.booked.value,
             )
             .order_by(appointment.patient_id, appointment.start_time)

@@ -292,22 +292,27 @@ def ensure_patient_free(
         raise patient_busy(patient_id, clash.start_time, clash.end_time, zone, appointment_id=clash.id)
 
 
-def _booked_overlap(
-    session: Session, whose: ColumnElement[bool], start: datetime, end: datetime, except_id: int | None
-) -> Row[int, datetime, datetime] | None:
-    """The first booked appointment of a doctor or patient (`whose`) that overlaps [start, end).
+def reaching_into(appointment: type[AppointmentColumns], start: datetime, end: datetime) -> list[ColumnElement[bool]]:
+    """Conditions for appointments that overlap [start, end), whatever their status.
 
     No appointment is longer than MAX_DURATION, so only those starting after
-    `start - MAX_DURATION` can reach into the slot: the index on (doctorId or
-    patientId, startTime) is read over a few entries, not a whole history.
+    `start - MAX_DURATION` can reach into it: an index on (doctorId or patientId,
+    or nothing, then startTime) is read over a short range, not a whole history.
     """
-    appointment = models_of(session).Appointment
-    query = select(appointment.id, appointment.start_time, appointment.end_time).where(
-        whose,
+    return [
         appointment.start_time > start - timedelta(minutes=MAX_DURATION),
         appointment.start_time < end,
         appointment.end_time > start,
-        appointment.status == AppointmentStatus.booked.value,
+    ]
+
+
+def _booked_overlap(
+    session: Session, whose: ColumnElement[bool], start: datetime, end: datetime, except_id: int | None
+) -> Row[int, datetime, datetime] | None:
+    """The first booked appointment of a doctor or patient (`whose`) that overlaps [start, end)."""
+    appointment = models_of(session).Appointment
+    query = select(appointment.id, appointment.start_time, appointment.end_time).where(
+        whose, *reaching_into(appointment, start, end), appointment.status == AppointmentStatus.booked.value
     )
     if except_id is not None:
         query = query.where(appointment.id != except_id)

@@ -35,7 +35,6 @@ Span = tuple[datetime, datetime]  # UTC [start, end)
 MIN_STEP, MAX_STEP, DEFAULT_STEP = 5, 180, 15  # minutes
 DEFAULT_DAYS = 7  # a search without a range: today and the six clinic days after it
 MAX_RANGE_DAYS = 31
-LONGEST = timedelta(minutes=MAX_DURATION)
 JUST_AFTER = timedelta(microseconds=1)
 CANCELLED = AppointmentStatus.cancelled.value
 
@@ -161,18 +160,13 @@ def _searched_doctors(session: Session, doctor_id: int | None, specialization: s
 def _booked_between(
     session: Session, doctor_ids: Sequence[int], start: datetime, end: datetime
 ) -> dict[int, list[Span]]:
-    """The doctors' booked appointments reaching into [start, end), in start order: one range query.
-
-    None is longer than MAX_DURATION, so the (doctorId, startTime) index is read from start - MAX_DURATION.
-    """
+    """The doctors' booked appointments reaching into [start, end), in start order: one range query."""
     appointment = models_of(session).Appointment
     query = (
         select(appointment.doctor_id, appointment.start_time, appointment.end_time)
         .where(
             appointment.doctor_id.in_(doctor_ids),
-            appointment.start_time > start - LONGEST,
-            appointment.start_time < end,
-            appointment.end_time > start,
+            *rules.reaching_into(appointment, start, end),
             appointment.status == AppointmentStatus.booked.value,
         )
         .order_by(appointment.doctor_id, appointment.start_time)
@@ -385,13 +379,7 @@ def _has_visit(session: Session, bounds: Span) -> ColumnElement[bool]:
 def _reaching_into(session: Session, bounds: Span) -> list[ColumnElement[bool]]:
     """Appointments that are not cancelled and reach into [start, end) (read from the index on startTime)."""
     appointment = models_of(session).Appointment
-    start, end = bounds
-    return [
-        appointment.start_time > start - LONGEST,
-        appointment.start_time < end,
-        appointment.end_time > start,
-        appointment.status != CANCELLED,
-    ]
+    return [*rules.reaching_into(appointment, *bounds), appointment.status != CANCELLED]
 
 
 def _visits_of_day(session: Session, doctor_ids: list[int], bounds: Span) -> dict[int, list[Visit]]:
