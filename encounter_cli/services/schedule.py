@@ -25,6 +25,7 @@ from encounter_cli.clinic_time import day_bounds, day_start, show
 from encounter_cli.domain import MAX_DURATION, MIN_DURATION, AppointmentStatus
 from encounter_cli.models import models_of
 from encounter_cli.services import rules
+from encounter_cli.services.appointments import appointment_names
 from encounter_cli.services.common import contains_ignoring_case
 from encounter_cli.services.hours import weeks_of
 from encounter_cli.services.time_off import TimeOff, time_off_between
@@ -383,18 +384,19 @@ def _reaching_into(session: Session, bounds: Span) -> list[ColumnElement[bool]]:
 
 
 def _visits_of_day(session: Session, doctor_ids: list[int], bounds: Span) -> dict[int, list[Visit]]:
-    """The doctors' appointments of the day with their patients' names, in one query (a join)."""
+    """The doctors' appointments of the day with their patients' names (as appointment records name them),
+    in one query: an inner join, as a visit is shown by its patient's name."""
     m = models_of(session)
     appointment, patient = m.Appointment, m.Patient
     if not doctor_ids:
         return {}
+    patient_name = appointment_names(m).expressions["patient_name"]
     query = (
         select(
             appointment.doctor_id,
             appointment.id,
             appointment.patient_id,
-            patient.first_name,
-            patient.last_name,
+            patient_name,
             appointment.start_time,
             appointment.end_time,
             appointment.status,
@@ -404,8 +406,8 @@ def _visits_of_day(session: Session, doctor_ids: list[int], bounds: Span) -> dic
         .order_by(appointment.doctor_id, appointment.start_time, appointment.id)
     )
     found: dict[int, list[Visit]] = {}
-    for doctor_id, visit_id, patient_id, first, last, start, end, status in session.execute(query):
-        found.setdefault(doctor_id, []).append(Visit(visit_id, patient_id, f"{first} {last}", start, end, status))
+    for doctor_id, visit_id, patient_id, name, start, end, status in session.execute(query):
+        found.setdefault(doctor_id, []).append(Visit(visit_id, patient_id, name, start, end, status))
     return found
 
 
