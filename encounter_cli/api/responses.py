@@ -28,7 +28,8 @@ DEFAULT_PAGE = 100
 TOTAL_HEADER = "X-Total-Count"
 
 
-def _example(**values: Any) -> ConfigDict:
+def example(**values: Any) -> ConfigDict:
+    """A response model's settings with an example, for the documentation."""
     return ConfigDict(json_schema_extra={"examples": [values]})
 
 
@@ -36,7 +37,7 @@ STAMPS = {"created_at": "2026-11-20T10:02:11+01:00", "updated_at": "2026-11-20T1
 
 
 class Patient(BaseModel):
-    model_config = _example(
+    model_config = example(
         id=12, first_name="Ada", last_name="Lovelace", email="ada@example.org", phone="+44 20 7946 0000",
         date_of_birth="1815-12-10", **STAMPS,
     )  # fmt: skip
@@ -51,7 +52,7 @@ class Patient(BaseModel):
 
 
 class Doctor(BaseModel):
-    model_config = _example(id=3, full_name="Gregory House", specialization="Diagnostics", is_active=True, **STAMPS)
+    model_config = example(id=3, full_name="Gregory House", specialization="Diagnostics", is_active=True, **STAMPS)
     id: int
     full_name: str
     specialization: str
@@ -61,7 +62,7 @@ class Doctor(BaseModel):
 
 
 class Appointment(BaseModel):
-    model_config = _example(
+    model_config = example(
         id=7, patient_id=12, doctor_id=3, start_time="2026-12-01T09:30:00+01:00",
         end_time="2026-12-01T10:00:00+01:00", duration_minutes=30, status="booked", reason="check-up",
         cancelled_at=None, cancellation_reason=None, **STAMPS, patient_name="Ada Lovelace",
@@ -85,7 +86,7 @@ class Appointment(BaseModel):
 
 
 class TimeOff(BaseModel):
-    model_config = _example(
+    model_config = example(
         id=4, doctor_id=3, start_time="2026-12-24T00:00:00+01:00", end_time="2026-12-27T00:00:00+01:00",
         reason="holidays", **STAMPS,
     )  # fmt: skip
@@ -101,7 +102,7 @@ class TimeOff(BaseModel):
 class Hours(BaseModel):
     """A doctor's weekly hours in effect; `source` says whose: "doctor", "clinic" (the default) or "none"."""
 
-    model_config = _example(
+    model_config = example(
         doctor_id=3, source="doctor", hours=["mon-fri 09:00-12:30,13:30-17:00"],
         days={"mon": ["09:00-12:30", "13:30-17:00"], "tue": [], "wed": [], "thu": [], "fri": [], "sat": [], "sun": []},
         outside_hours=0,
@@ -114,7 +115,7 @@ class Hours(BaseModel):
 
 
 class Health(BaseModel):
-    model_config = _example(status="ok")
+    model_config = example(status="ok")
     status: str
 
 
@@ -126,11 +127,9 @@ def record(obj: object, zone: ZoneInfo, status_code: int = 200, headers: dict[st
     )
 
 
-def facts(values: dict[str, Any], status_code: int = 200) -> Response:
-    """A report that is not a stored record (a doctor's hours), as `-o json` prints it."""
-    return Response(
-        json.dumps(values, ensure_ascii=False), status_code=status_code, headers=PRIVATE, media_type="application/json"
-    )
+def facts(values: Any) -> Response:
+    """Data that is not a stored record (a doctor's hours, free slots, a day), as `-o json` prints it."""
+    return Response(json.dumps(values, ensure_ascii=False), headers=PRIVATE, media_type="application/json")
 
 
 def page(listing: Listing[Any], zone: ZoneInfo) -> Response:

@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from encounter_cli import export
 from encounter_cli.api import responses
@@ -26,12 +25,8 @@ Specialization = Query(description="Part of a specialization, any case: its acti
 Day = Query(alias="date", description="A clinic-local day, YYYY-MM-DD (also today, tomorrow).")
 
 
-def _example(**values: Any) -> ConfigDict:
-    return ConfigDict(json_schema_extra={"examples": [values]})
-
-
 class FreeSlot(BaseModel):
-    model_config = _example(
+    model_config = responses.example(
         doctor_id=3, doctor_name="Gregory House", start_time="2026-12-01T09:30:00+01:00",
         end_time="2026-12-01T10:00:00+01:00",
     )  # fmt: skip
@@ -75,7 +70,7 @@ class DoctorDay(BaseModel):
 
 
 class DaySchedule(BaseModel):
-    model_config = _example(
+    model_config = responses.example(
         date="2026-12-01", zone="Europe/Berlin", step_minutes=15,
         doctors=[{
             "id": 3, "full_name": "Gregory House", "specialization": "Diagnostics",
@@ -91,10 +86,6 @@ class DaySchedule(BaseModel):
     zone: str
     step_minutes: int
     doctors: list[DoctorDay]
-
-
-def _json(body: Any) -> Response:
-    return Response(json.dumps(body, ensure_ascii=False), media_type="application/json", headers=responses.PRIVATE)
 
 
 @router.get("/slots", response_model=list[FreeSlot], responses=responses.documented(404, 409))
@@ -126,11 +117,11 @@ async def free_slots(
     found = await caller.run(
         lambda session: schedule.free_slots(
             session, doctor_id=doctor_id, specialization=specialization, duration=duration, start=start, end=end,
-            step=step, limit=limit, now=now, zone=zone, default_hours=caller.clinic.hours,
+            step=step, limit=limit, now=now, zone=zone, default_hours=caller.hours,
         ),
         write=False,
     )  # fmt: skip
-    return _json([export.machine_values(slot.record(), zone) for slot in found])
+    return responses.facts([export.machine_values(slot.record(), zone) for slot in found])
 
 
 @router.get("/schedule", response_model=DaySchedule, responses=responses.documented(404))
@@ -149,8 +140,8 @@ async def day_schedule(
     found = await caller.run(
         lambda session: schedule.day_schedule(
             session, on, zone, doctor_ids=doctor_id or (), specialization=specialization,
-            default_hours=caller.clinic.hours,
+            default_hours=caller.hours,
         ),
         write=False,
     )  # fmt: skip
-    return _json(found.data())
+    return responses.facts(found.data())
