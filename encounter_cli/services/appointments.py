@@ -17,6 +17,7 @@ from encounter_cli.models import AppointmentColumns, DoctorColumns, Models, mode
 from encounter_cli.services import rules
 from encounter_cli.services.common import Listing, OutputFields, conflict_guard, stamp
 from encounter_cli.services.hours import weeks_of
+from encounter_cli.services.time_off import time_off_between
 from encounter_cli.working_hours import NO_HOURS, WeeklyHours
 
 if TYPE_CHECKING:  # schemas build Pydantic models: import them only where input is parsed
@@ -143,7 +144,7 @@ def ensure_bookable(
     rules.ensure_active(slot.doctor)
     week = weeks_of(session, [doctor_id], default_hours)[doctor_id]
     rules.ensure_within_hours(week, doctor_id, slot.start, slot.end, zone)
-    rules.ensure_not_off(session, doctor_id, slot.start, slot.end, zone)
+    rules.ensure_not_off(doctor_id, time_off_between(session, [doctor_id], slot.start, slot.end)[doctor_id], zone)
     rules.ensure_slot_free(session, doctor_id, slot.start, slot.end, zone, except_id=moving)
     if not allow_patient_overlap:
         rules.ensure_patient_free(session, patient_id, slot.start, slot.end, zone, except_id=moving)

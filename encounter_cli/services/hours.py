@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
@@ -86,7 +86,7 @@ def set_hours(
             session.add(row)
     session.flush()
     report = _report(doctor, week, default)
-    return HoursReport(doctor, report.week, report.source, _outside(session, doctor_id, report.week, zone, now))
+    return replace(report, outside=_outside(session, doctor_id, report.week, zone, now))
 
 
 def _report(doctor: DoctorColumns, own: WeeklyHours | None, default: WeeklyHours) -> HoursReport:

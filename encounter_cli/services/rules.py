@@ -7,8 +7,9 @@ same on every path: command line, import and HTTP API.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Row, select
@@ -19,6 +20,9 @@ from encounter_cli.domain import MAX_DURATION, AppointmentStatus
 from encounter_cli.errors import Conflict, EncounterError, InvalidInput, NotFound
 from encounter_cli.models import AppointmentColumns, DoctorColumns, models_of
 from encounter_cli.working_hours import WeeklyHours, within_hours
+
+if TYPE_CHECKING:
+    from encounter_cli.services.time_off import TimeOff
 
 # --- the errors ---------------------------------------------------------------------------------------------------
 
@@ -324,12 +328,9 @@ def ensure_within_hours(week: WeeklyHours, doctor_id: int, start: datetime, end:
         raise outside_hours(doctor_id, start, end, zone)
 
 
-def ensure_not_off(session: Session, doctor_id: int, start: datetime, end: datetime, zone: ZoneInfo) -> None:
-    """No time off of the doctor intersects [start, end)."""
-    time_off = models_of(session).DoctorTimeOff
-    query = select(time_off.id, time_off.start_time, time_off.end_time).where(
-        time_off.doctor_id == doctor_id, time_off.start_time < end, time_off.end_time > start
-    )
-    clash = session.execute(query.order_by(time_off.start_time).limit(1)).first()
-    if clash is not None:
-        raise on_time_off(doctor_id, clash.start_time, clash.end_time, zone, clash.id)
+def ensure_not_off(doctor_id: int, time_off: Sequence[TimeOff], zone: ZoneInfo) -> None:
+    """`time_off`: the doctor's time off that intersects the booking (`time_off_between`), which must be none;
+    the earliest is named."""
+    if time_off:
+        first = time_off[0]
+        raise on_time_off(doctor_id, first.start, first.end, zone, first.id)
