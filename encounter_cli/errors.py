@@ -57,9 +57,13 @@ class InvalidInput(EncounterError):
     kind = "invalid"
 
     def __init__(self, field: str, value: Any, rule: str, *, hint: str | None = None) -> None:
-        shown = "" if value is None else f' "{_clip(str(value))}"'
-        super().__init__(f"{field}:{shown} {rule}", field=field, hint=hint, value=_plain(value))
+        self._shown = "" if value is None else f' "{_clip(str(value))}"'
         self.rule = rule
+        super().__init__(self.named(field), field=field, hint=hint, value=_plain(value))
+
+    def named(self, name: str) -> str:
+        """The message with the input called `name`: the command line says `--dob` where the field is date_of_birth."""
+        return f"{name}:{self._shown} {self.rule}"
 
 
 class NotFound(EncounterError):

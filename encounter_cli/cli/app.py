@@ -6,21 +6,22 @@ import contextlib
 import io
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperGroup
+from typer._click import exceptions as usage
 
 from encounter_cli import __version__
 from encounter_cli.cli import api_token, appointment, database, doctor, output, patient, schedule, serve
-from encounter_cli.cli.errors import FRAMEWORK_EXCEPTIONS, report
+from encounter_cli.cli.errors import COMMAND_META_KEY, FRAMEWORK_EXCEPTIONS, CommandGroup, report, report_usage
 from encounter_cli.cli.options import OUTPUT_META_KEY, OutputFormat
 from encounter_cli.cli.output import printable
 from encounter_cli.cli.state import AppState
 
 
-class EncounterGroup(TyperGroup):
+class EncounterGroup(CommandGroup):
     """Maps every error raised by any command to its exit code, once, for CliRunner and the console alike."""
 
     def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:  # type: ignore[override]
@@ -31,6 +32,29 @@ class EncounterGroup(TyperGroup):
             except UnicodeEncodeError:
                 raise typer.BadParameter(f'argument "{printable(arg)}" is not valid UTF-8 text', ctx) from None
         return super().parse_args(ctx, args)
+
+    def main(  # type: ignore[override]
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        """Usage errors (exit 2) are reported like every other error: one `error:` line, and JSON under -o json."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        arguments = sys.argv[1:] if args is None else list(args)
+        try:
+            status = super().main(arguments, prog_name, complete_var, standalone_mode=False, **extra)
+        except usage.NoArgsIsHelpError as error:  # `encounter patient`: the help, as asked
+            error.show()
+            status = error.exit_code
+        except usage.ClickException as error:
+            status = report_usage(error, arguments)
+        except typer.Abort:
+            status = 1
+        sys.exit(status if isinstance(status, int) else 0)
 
     def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]  # Typer always passes its own Context
         try:
@@ -49,7 +73,9 @@ class EncounterGroup(TyperGroup):
                 _silence_stdout()  # the unwritten rest would fail again at exit, and exit 120
             state: AppState | None = ctx.obj
             json_errors = ctx.meta.get(OUTPUT_META_KEY) == OutputFormat.json
-            status = report(error, json_errors=json_errors, debug=bool(state and state.debug))
+            command = ctx.meta.get(COMMAND_META_KEY)
+            options = {option for param in command.params for option in param.opts} if command else set()
+            status = report(error, json_errors=json_errors, debug=bool(state and state.debug), options=options)
             raise typer.Exit(int(status)) from None
 
 
@@ -66,13 +92,13 @@ app = typer.Typer(
     help="Clinic administration: patients, doctors and appointments.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
-app.add_typer(database.app, name="db")
-app.add_typer(patient.app, name="patient")
-app.add_typer(doctor.app, name="doctor")
-app.add_typer(appointment.app, name="appointment")
-app.add_typer(api_token.app, name="api-token")
+app.add_typer(database.app, name="db", cls=CommandGroup)
+app.add_typer(patient.app, name="patient", cls=CommandGroup)
+app.add_typer(doctor.app, name="doctor", cls=CommandGroup)
+app.add_typer(appointment.app, name="appointment", cls=CommandGroup)
+app.add_typer(api_token.app, name="api-token", cls=CommandGroup)
 app.command("serve")(serve.serve)
 app.command("schedule")(schedule.day_schedule)
 

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from encounter_cli.cli import availability, output
+from encounter_cli.cli.errors import CommandGroup
 from encounter_cli.cli.imports import add_import_command
 from encounter_cli.cli.options import Limit, Offset, Output, OutputFormat, RecordId
 from encounter_cli.cli.state import state
@@ -110,5 +111,5 @@ def activate(ctx: typer.Context, doctor_id: RecordId, fmt: Output = OutputFormat
 
 
 app.command("hours")(availability.hours)
-app.add_typer(availability.time_off_app, name="time-off")
+app.add_typer(availability.time_off_app, name="time-off", cls=CommandGroup)
 add_import_command(app, "doctor", example="encounter doctor import doctors.ndjson")

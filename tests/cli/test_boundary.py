@@ -170,7 +170,7 @@ def test_typed_escape_sequences_are_escaped_in_error_messages(clinic):
     add = ("patient", "add", "--first-name", "B", "--last-name", "C", "--email", f"{ESC}[2Jbob@", "-o", "json")
     result = clinic(*add, expect=3)
     human = result.stderr.splitlines()[0]
-    assert human.startswith('error: email: "\\x1b[2Jbob@"') and ESC not in human
+    assert human.startswith('error: --email: "\\x1b[2Jbob@"') and ESC not in human
     assert error_json(result)["details"]["value"] == f"{ESC}[2Jbob@"  # the JSON line keeps the exact value
 
 

@@ -48,19 +48,19 @@ def test_duplicate_email_is_a_conflict_whatever_the_case(cli):
         ("--dob", "01/02/1990", "date_of_birth"),
     ],
 )
-def test_invalid_values_exit_3_naming_the_field(cli, option, value, field):
+def test_invalid_values_exit_3_naming_the_option_typed(cli, option, value, field):
     args = dict(zip(ADA[2::2], ADA[3::2], strict=True))
     args[option] = value
     flat = [part for pair in args.items() for part in pair]
     result = cli("patient", "add", *flat, "-o", "json", expect=3)
-    assert result.stderr.startswith(f"error: {field}:")
+    assert result.stderr.startswith(f"error: {option}:")
     assert error_json(result)["details"]["field"] == field
     assert json_out(cli("patient", "list", "-o", "json")) == []
 
 
 def test_human_message_names_field_and_rule(cli):
     result = cli("patient", "add", "--first-name", "B", "--last-name", "C", "--email", "bob@", expect=3)
-    assert 'email: "bob@" is not a valid email address' in result.stderr
+    assert 'error: --email: "bob@" is not a valid email address' in result.stderr
     assert result.stdout == ""
 
 
