@@ -100,9 +100,10 @@ def list_(
     from encounter_cli.clinic_time import clinic_day, parse_when
 
     zone = state(ctx).zone()
+    on = clinic_day(day, zone) if day else None
     where = services.appointment_filter(
         zone,
-        day=clinic_day(day, zone) if day else None,
+        day=on,
         start_from=parse_when(start_from, zone, "from", date_only=True) if start_from else None,
         start_before=parse_when(start_to, zone, "to", date_only=True) if start_to else None,
         doctor_id=doctor_id,
@@ -111,7 +112,8 @@ def list_(
     )
     with state(ctx).database().session() as session:
         listing = services.list_appointments(session, where, output.page_size(fmt, limit), offset)
-        output.show_listing(listing, output.APPOINTMENT, fmt, zone, limit)
+        title = f"Appointments on {on.isoformat()}" if on else None
+        output.show_listing(listing, output.APPOINTMENT, fmt, zone, limit, title)
 
 
 @app.command("show")

@@ -11,6 +11,7 @@ such (exit 6) rather than as a bug.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,11 +27,18 @@ from encounter_cli.domain import CONTROL_CODES
 from encounter_cli.errors import Unavailable
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from encounter_cli.services.common import StoredColumn
 
 DEFAULT_TABLE_ROWS = 100
 WRITE_BATCH = 1000  # machine-format lines per write
-PIPED_TABLE_WIDTH = 160
+VERTICAL_BELOW = 60  # terminal columns: narrower ones list one record per block
+UNBOUNDED_WIDTH = 100_000  # off a terminal rows are never wrapped or cut
+SPAN_COLUMN = "when"  # a table column showing start_time and end_time as one span
+# Columns of short fixed-format values keep their width; every other column may be shortened to fit.
+FIXED_COLUMNS = frozenset({SPAN_COLUMN, "id", "status", "phone", "date_of_birth", "is_active", "doctor_id",
+                           "patient_id", "start_time", "end_time", "created_at", "updated_at", "line"})  # fmt: skip
 SAVED_META_KEY = "encounter.saved"
 UTC = timezone.utc  # reports hold no times; formats still take a zone
 
@@ -145,7 +153,7 @@ DOCTOR = Kind("Doctor", ("id", "full_name", "specialization", "is_active"))
 # People read names; the ids stay in `show` and the machine formats.
 APPOINTMENT = Kind(
     "Appointment",
-    ("id", "start_time", "end_time", "patient_name", "doctor_name", "status", "reason"),
+    ("id", SPAN_COLUMN, "patient_name", "doctor_name", "status", "reason"),
     headings={"patient_name": "patient", "doctor_name": "doctor"},
 )
 
@@ -156,8 +164,12 @@ def show_record(obj, kind: Kind, fmt: OutputFormat, zone: tzinfo) -> None:
     print_one(record(obj, fields_of(obj.__class__)), fmt, zone, f"{kind.title} {obj.id}")
 
 
-def show_listing(listing, kind: Kind, fmt: OutputFormat, zone: tzinfo, limit: int | None) -> None:
-    """A service `Listing`: one page with a count of the rest in a table; machine formats stream stored rows."""
+def show_listing(
+    listing, kind: Kind, fmt: OutputFormat, zone: tzinfo, limit: int | None, title: str | None = None
+) -> None:
+    """A service `Listing`: one page with a count of the rest in a table; machine formats stream stored rows.
+
+    `title`: the table's, where it says more than the kind (`Appointments on 2026-12-01`)."""
     from encounter_cli.models import fields_of, models_of
 
     if fmt != OutputFormat.table:
@@ -172,7 +184,7 @@ def show_listing(listing, kind: Kind, fmt: OutputFormat, zone: tzinfo, limit: in
         fields=fields,
         columns=kind.columns,
         headings=kind.headings,
-        title=kind.list_title,
+        title=title or kind.list_title,
         limit=limit,
         count_rest=lambda shown: listing.total() - listing.offset - shown,
     )
@@ -296,7 +308,65 @@ def _print_lines(columns: list[StoredColumn], rows: Iterator[Sequence[Any]], fmt
         STDOUT.write("\n".join(batch) + "\n")
 
 
-def _table_value(value: object, zone: tzinfo) -> str:
+# --- tables for people -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Screen:
+    """Where a table goes. A terminal: its width, styles unless NO_COLOR or TERM=dumb, long text shortened
+    with an ellipsis. Anything else (a pipe, a file, CliRunner): plain ASCII, one unbroken line per row."""
+
+    terminal: bool
+    width: int
+    styled: bool
+
+    @property
+    def dash(self) -> str:
+        return "\u2013" if self.terminal else "-"  # an en dash between the two times of a span
+
+    @property
+    def vertical(self) -> bool:
+        return self.terminal and self.width < VERTICAL_BELOW
+
+
+def screen() -> Screen:
+    """The stdout screen, as Rich judges it (TTY_COMPATIBLE=1 and COLUMNS stand in for a terminal in tests)."""
+    from rich.console import Console
+
+    probe = Console(file=cast(IO[str], STDOUT))
+    styled = probe.is_terminal and not os.environ.get("NO_COLOR") and not probe.is_dumb_terminal
+    return Screen(terminal=probe.is_terminal, width=probe.width, styled=styled)
+
+
+def console(where: Screen) -> Console:
+    """A Console for `where`. Stored text is data, never Rich markup or :emoji: codes: "[/b]" in a name prints
+    as typed. No colour system means no escape codes at all (NO_COLOR asks for no bold or italic either)."""
+    from rich.console import Console
+
+    width = where.width if where.terminal else UNBOUNDED_WIDTH
+    return Console(
+        file=cast(IO[str], STDOUT),  # a text stream by duck typing: writes, flushes, and the rest of sys.stdout
+        width=width,
+        color_system="auto" if where.styled else None,
+        force_terminal=where.terminal,
+        markup=False,
+        emoji=False,
+        highlight=False,
+    )
+
+
+def _span(start: datetime | None, end: datetime | None, zone: tzinfo, dash: str) -> str:
+    """`2026-12-01 09:30–10:00`; the end's date only when it falls on another day."""
+    if start is None or end is None:
+        return show_short(start or end, zone)
+    first, last = show_short(start, zone), show_short(end, zone)
+    return f"{first}{dash}{last[11:] if last[:10] == first[:10] else last}"
+
+
+def _table_value(item: Mapping[str, Any], name: str, zone: tzinfo, where: Screen) -> str:
+    if name == SPAN_COLUMN:
+        return _span(item.get("start_time"), item.get("end_time"), zone, where.dash)
+    value = item[name]
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -305,39 +375,85 @@ def _table_value(value: object, zone: tzinfo) -> str:
         return show_short(value, zone)
     if isinstance(value, date):
         return value.isoformat()
-    return _cell(str(value))
+    return str(value)
 
 
-def _console():
-    from rich.console import Console
-
-    # When piped, a fixed wide layout keeps each row on one line and drops colour.
-    terminal = sys.stdout.isatty()
-    # Stored text is data, never Rich markup or :emoji: codes: "[/b]" in a name must print as typed.
-    width = None if terminal else PIPED_TABLE_WIDTH
-    stream = cast(IO[str], STDOUT)  # a text stream by duck typing: writes, flushes, and the rest of sys.stdout
-    return Console(file=stream, width=width, markup=False, emoji=False, highlight=False)
+def _titled(title: str, columns: Iterable[str], zone: tzinfo) -> str:
+    """A table that shows times names their zone: `Appointments on 2026-12-01 (America/New_York)`."""
+    shows_times = any(name == SPAN_COLUMN or name.endswith(("_time", "_at")) for name in columns)
+    return f"{title} ({getattr(zone, 'key', zone)})" if shows_times else title
 
 
 def _print_table(
     items: list[dict], columns: tuple[str, ...], zone: tzinfo, title: str, headings: Mapping[str, str]
 ) -> None:
+    where = screen()
+    heading = f"{_titled(title, columns, zone)}: {len(items)}"
+    if where.vertical:
+        _print_records(items, columns, zone, heading, headings, where)
+        return
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for name in columns:
+        # Fixed-format columns keep their width; text columns give way, shortened with an ellipsis.
+        fixed = name in FIXED_COLUMNS
+        table.add_column(Text(headings.get(name, name), no_wrap=True, overflow="ellipsis"), no_wrap=fixed)
+    for item in items:
+        # One line per row: line breaks and other controls in stored text show as escapes here.
+        cells = (printable(_table_value(item, name, zone, where)) for name in columns)
+        table.add_row(*(Text(cell, no_wrap=True, overflow="ellipsis") for cell in cells))
+    _print_plain(Group(_title(heading), table), where)
+
+
+def _print_records(
+    items: list[dict], columns: tuple[str, ...], zone: tzinfo, heading: str, headings: Mapping[str, str], where: Screen
+) -> None:
+    """A narrow terminal: each record a block of `field  value` lines."""
+    from rich.console import Group
+    from rich.text import Text
+
+    blocks = [_record_grid({headings.get(name, name): _table_value(item, name, zone, where) for name in columns})
+              for item in items]  # fmt: skip
+    spaced = [part for block in blocks for part in (Text(""), block)]
+    _print_plain(Group(_title(heading), *spaced), where)
+
+
+def _record_grid(values: Mapping[str, str]) -> Any:
     from rich.table import Table
 
-    table = Table(title=f"{title} ({len(items)})", title_justify="left")
-    for name in columns:
-        table.add_column(headings.get(name, name), overflow="fold")
-    for item in items:
-        table.add_row(*(_table_value(item[name], zone) for name in columns), end_section=False)
-    _console().print(table)
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column(overflow="fold")
+    for name, value in values.items():
+        grid.add_row(printable(name), _cell(value))
+    return grid
 
 
 def _print_vertical_table(item: dict, zone: tzinfo, title: str) -> None:
-    from rich.table import Table
+    """One record: a `field  value` line per field, long values folded onto further lines, nothing cut."""
+    from rich.console import Group
 
-    table = Table(title=title, title_justify="left", show_header=False)
-    table.add_column("field", style="bold")
-    table.add_column("value", overflow="fold")
-    for name, value in item.items():
-        table.add_row(_cell(name), _table_value(value, zone))
-    _console().print(table)
+    where = screen()
+    values = {name: _table_value(item, name, zone, where) for name in item}
+    _print_plain(Group(_title(_titled(title, item, zone)), _record_grid(values)), where)
+
+
+def _title(text: str) -> Any:
+    """A title line of its own, folded at the screen's edge rather than at a narrow table's."""
+    from rich.text import Text
+
+    return Text(printable(text), style="italic", overflow="fold")
+
+
+def _print_plain(renderable: Any, where: Screen) -> None:
+    """Print to the terminal as is; elsewhere without the padding Rich adds to the end of lines."""
+    out = console(where)
+    if where.terminal:
+        out.print(renderable)
+        return
+    with out.capture() as captured:
+        out.print(renderable)
+    STDOUT.write("".join(line.rstrip() + "\n" for line in captured.get().splitlines()))

@@ -7,7 +7,6 @@ encounter schedule --date 2026-12-01 --doctor 2 --doctor 5
 from __future__ import annotations
 
 import os
-import sys
 from enum import Enum
 from typing import Annotated
 
@@ -20,7 +19,7 @@ from encounter_cli.domain import MAX_ID
 
 WHEN_HELP = "ISO 8601 time or date (its midnight), e.g. 2026-12-01T13:00 or 2026-12-01, or now."
 DAY_HELP = "YYYY-MM-DD, today or tomorrow (clinic time)."
-SLOT_COLUMNS = ("start_time", "end_time", "doctor_id", "doctor_name")
+SLOT_COLUMNS = (output.SPAN_COLUMN, "doctor_id", "doctor_name")
 Day = Annotated[str | None, typer.Option("--date", metavar="DAY", help=DAY_HELP)]
 Specialization = Annotated[
     str | None, typer.Option("--specialization", metavar="TEXT", help="Part of a specialization: its active doctors.")
@@ -73,7 +72,7 @@ def slots(
         write=False,
     )  # fmt: skip
     page = (limit or output.DEFAULT_TABLE_ROWS) if fmt == OutputFormat.table else len(found)  # the table's page
-    title = f"Free {duration}-minute slots, {zone.key}"
+    title = f"Free {duration}-minute slots"
     records = (slot.record() for slot in found[:page])
     output.print_many(records, fmt, zone, fields=schedule.SLOT_FIELDS, columns=SLOT_COLUMNS, title=title)
     if len(found) > page:
@@ -140,6 +139,7 @@ def day_schedule(
         return
     from encounter_cli.cli import day_grid
 
-    marks = day_grid.TERMINAL if sys.stdout.isatty() else day_grid.PLAIN
-    if not day_grid.print_schedule(found, output._console(), marks):
+    where = output.screen()
+    marks = day_grid.TERMINAL if where.terminal else day_grid.PLAIN
+    if not day_grid.print_schedule(found, output.console(where), marks):
         output.note(f"nothing scheduled on {date.isoformat()} ({date.strftime('%A')}): no hours, no appointments")
