@@ -45,6 +45,10 @@ class EncounterGroup(CommandGroup):
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         arguments = sys.argv[1:] if args is None else list(args)
+        if os.environ.get("NO_COLOR"):  # no-color.org: Typer's help drops colour but keeps bold; this drops both
+            from typer import rich_utils
+
+            rich_utils.COLOR_SYSTEM = None
         try:
             status = super().main(arguments, prog_name, complete_var, standalone_mode=False, **extra)
         except usage.NoArgsIsHelpError as error:  # `encounter patient`: the help, as asked
