@@ -101,6 +101,31 @@ def test_invalid_filters_are_400(clinic, query, field):
     assert error_of(clinic("GET", f"/appointments?{query}", 400))["details"]["field"] == field
 
 
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [
+        ("/appointments?date=tomorrow", "date"),
+        ("/appointments?date=today", "date"),
+        ("/appointments?date=yesterday", "date"),
+        ("/appointments?date=mon", "date"),
+        ("/appointments?date=%2B1d", "date"),
+        ("/appointments?from=today", "from"),
+        ("/appointments?to=tomorrow%2009:30", "to"),
+        ("/schedule?date=tomorrow", "date"),
+        ("/slots?doctor_id=1&duration=30&date=tomorrow", "date"),
+        ("/slots?doctor_id=1&duration=30&from=tomorrow%2009:00&to=%2B3d", "from"),
+        ("/doctors/1/time-off?from=-1w", "from"),
+    ],
+)
+def test_the_api_takes_no_relative_days(clinic, path, field):
+    """An HTTP client's today is not the clinic's: days are YYYY-MM-DD, times RFC 3339 with an offset."""
+    assert error_of(clinic("GET", path, 400))["details"]["field"] == field
+
+
+def test_a_booking_body_takes_no_relative_day(clinic):
+    assert error_of(book(clinic, "tomorrow 09:30", expect=400))["message"].endswith("is not an ISO 8601 time")
+
+
 def test_a_filter_by_an_unknown_doctor_or_patient_is_404(clinic):
     assert error_of(clinic("GET", "/appointments?doctor_id=9", 404))["details"]["field"] == "doctor_id"
     assert error_of(clinic("GET", "/appointments?patient_id=9", 404))["details"]["field"] == "patient_id"

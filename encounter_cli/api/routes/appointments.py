@@ -11,7 +11,7 @@ from encounter_cli import services
 from encounter_cli.api import responses
 from encounter_cli.api.bodies import JsonBody
 from encounter_cli.api.deps import Caller, CallerDep
-from encounter_cli.clinic_time import clinic_day, parse_instant
+from encounter_cli.clinic_time import calendar_day, parse_instant
 from encounter_cli.domain import MAX_ID, AppointmentStatus
 from encounter_cli.schemas import AppointmentCreate, Cancellation, Reschedule
 
@@ -61,7 +61,7 @@ async def list_appointments(
     zone = caller.zone
     where = services.appointment_filter(
         zone,
-        day=clinic_day(day, zone) if day is not None else None,
+        day=calendar_day(day, zone) if day is not None else None,
         start_from=parse_instant(start_from, zone, "from") if start_from is not None else None,
         start_before=parse_instant(start_to, zone, "to") if start_to is not None else None,
         doctor_id=doctor_id,

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from encounter_cli import export
 from encounter_cli.api import responses
 from encounter_cli.api.deps import CallerDep
-from encounter_cli.clinic_time import clinic_day, now_utc, parse_instant
+from encounter_cli.clinic_time import calendar_day, now_utc, parse_instant
 from encounter_cli.domain import MAX_ID
 from encounter_cli.services import rules, schedule
 
@@ -110,7 +110,7 @@ async def free_slots(
     start, end = schedule.slot_range(
         zone,
         now=now,
-        day=clinic_day(day, zone) if day is not None else None,
+        day=calendar_day(day, zone) if day is not None else None,
         start_from=parse_instant(start_from, zone, "from") if start_from is not None else None,
         start_before=parse_instant(start_to, zone, "to") if start_to is not None else None,
     )
@@ -136,7 +136,7 @@ async def day_schedule(
     for more), else the active ones of `specialization`, else every active doctor working that day and
     every doctor with an appointment that day."""
     zone = caller.zone
-    on = clinic_day(day, zone) if day is not None else caller.clinic.today()
+    on = calendar_day(day, zone) if day is not None else caller.clinic.today()
     found = await caller.run(
         lambda session: schedule.day_schedule(
             session, on, zone, doctor_ids=doctor_id or (), specialization=specialization,
