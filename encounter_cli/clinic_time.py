@@ -40,8 +40,7 @@ DAY_OFFSET = re.compile(r"(?P<sign>[+-])(?P<count>[0-9]+)(?P<unit>[dw])")
 CLOCK = re.compile(r"[0-9]{2}:[0-9]{2}(?::[0-9]{2})?")  # with a relative day: clinic wall time, no offset
 NOT_A_DAY = "is not a date"
 DAY_HINT = f"use {DAY_FORMS}"
-NOT_A_CLINIC_TIME = "is not a time"
-CLINIC_TIME_HINT = (
+CLINIC_TIME_HINT = (  # the command line's hint; the rule (NOT_A_TIME) is the one import rows and the API give
     f"use YYYY-MM-DDTHH:MM (optionally with an offset), now, or a day and a time such as {DAY_TIME_EXAMPLES};"
     f" a day is {DAY_FORMS}"
 )
@@ -114,13 +113,13 @@ def clinic_when(text: str, zone: ZoneInfo, field: str = "start_time", date_only:
     word, clock = (shown.split(None, 1) + ["", ""])[:2]
     day = _relative_day(word, zone, field, shown)
     if day is None:
-        return _read_when(shown, zone, field, date_only, shown, (NOT_A_CLINIC_TIME, CLINIC_TIME_HINT))
+        return _read_when(shown, zone, field, date_only, shown, (NOT_A_TIME, CLINIC_TIME_HINT))
     if not clock and not date_only:
         raise InvalidInput(field, shown, "needs a time of day", hint=f'e.g. "{word} 09:30"')
     if clock and not CLOCK.fullmatch(clock):
-        raise InvalidInput(field, shown, NOT_A_CLINIC_TIME, hint=CLINIC_TIME_HINT)
+        raise InvalidInput(field, shown, NOT_A_TIME, hint=CLINIC_TIME_HINT)
     wall = f"{day.isoformat()}T{clock}" if clock else day.isoformat()
-    return _read_when(wall, zone, field, date_only, shown, (NOT_A_CLINIC_TIME, CLINIC_TIME_HINT))
+    return _read_when(wall, zone, field, date_only, shown, (NOT_A_TIME, CLINIC_TIME_HINT))
 
 
 def _read_when(
@@ -243,8 +242,9 @@ def _relative_day(word: str, zone: ZoneInfo, field: str, shown: str) -> date | N
     shift = DAY_OFFSET.fullmatch(word)
     if shift is None:
         return None
-    count = shift["count"].lstrip("0") or "0"
-    days = int(count[:8]) * (7 if shift["unit"] == "w" else 1)  # 8 digits already leave the supported years
+    # Cut to 8 digits before int(): a longer count is still >= 10**7 days, past the supported years either way.
+    count = (shift["count"].lstrip("0") or "0")[:8]
+    days = int(count) * (7 if shift["unit"] == "w" else 1)
     try:
         return today + timedelta(days=-days if shift["sign"] == "-" else days)
     except OverflowError:  # before year 1 or after 9999

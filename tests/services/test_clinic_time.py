@@ -348,11 +348,11 @@ def test_unknown_day_words_are_invalid_and_the_hint_lists_the_forms(frozen_now, 
 @pytest.mark.parametrize(
     "text", ["tomorrow 9:30", "tomorrow 9am", "tomorrow 09:30+01:00", "mon 25:00", "soon 09:30", "next tuesday"]
 )
-def test_unknown_times_are_invalid_and_the_hint_lists_the_forms(frozen_now, text):
+def test_unknown_times_are_invalid_as_in_import_and_the_hint_lists_the_forms(frozen_now, text):
     frozen_now(MONTH_END)
     with pytest.raises(InvalidInput) as caught:
         clinic_when(text, NEW_YORK, "from", date_only=True)
-    assert (caught.value.field, caught.value.rule) == ("from", "is not a time")
+    assert (caught.value.field, caught.value.rule) == ("from", "is not an ISO 8601 time")
     assert all(form in caught.value.hint for form in (*ACCEPTED_FORMS, "YYYY-MM-DDTHH:MM", "tomorrow 09:30"))
 
 
