@@ -56,9 +56,7 @@ def main() -> None:
     print(f"import floor ({IMPORT_FLOOR}): {floor * 1000:.0f} ms")
     print(f"python -c 'import typer':        {typer_time * 1000:.0f} ms")
     help_ratio = help_time / typer_time
-    print(
-        f"encounter --help: {help_time * 1000:.0f} ms = {help_ratio:.2f} x import typer (target <= 150 ms)"
-    )
+    print(f"encounter --help: {help_time * 1000:.0f} ms = {help_ratio:.2f} x import typer (target <= 150 ms)")
     ratio = list_time / floor
     print(f"encounter patient list (20 rows): {list_time * 1000:.0f} ms = {ratio:.2f} x floor (target <= 1.20)")
 

@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from encounter_cli.domain import MAX_DURATION
+from encounter_cli.domain import DAY_FORMS, DAY_TIME_EXAMPLES, MAX_DURATION
 from encounter_cli.errors import InvalidInput, Unavailable
 
 UTC = timezone.utc
@@ -33,6 +33,17 @@ OUTSIDE_YEARS = f"is outside the supported years {FIRST_YEAR} to {LAST_YEAR}"
 WHOLE_MINUTE = "must be a whole minute (seconds must be 0)"
 NOT_A_TIME = "is not an ISO 8601 time"
 NOT_A_TIME_HINT = "use YYYY-MM-DDTHH:MM, optionally with an offset"
+# Days named relative to the clinic's today, for the command line only (clinic_day, clinic_when).
+NAMED_DAYS = {"yesterday": -1, "today": 0, "tomorrow": 1}
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+DAY_OFFSET = re.compile(r"(?P<sign>[+-])(?P<count>[0-9]+)(?P<unit>[dw])")
+CLOCK = re.compile(r"[0-9]{2}:[0-9]{2}(?::[0-9]{2})?")  # with a relative day: clinic wall time, no offset
+NOT_A_DAY = "is not a date"
+DAY_HINT = f"use {DAY_FORMS}"
+CLINIC_TIME_HINT = (  # the command line's hint; the rule (NOT_A_TIME) is the one import rows and the API give
+    f"use YYYY-MM-DDTHH:MM (optionally with an offset), now, or a day and a time such as {DAY_TIME_EXAMPLES};"
+    f" a day is {DAY_FORMS}"
+)
 
 
 def load_zone(name: str) -> ZoneInfo:
@@ -84,28 +95,53 @@ def now_utc() -> datetime:
 
 
 def parse_when(text: str, zone: ZoneInfo, field: str = "start_time", date_only: bool = False) -> datetime:
-    """Parse an ISO 8601 time (or `now`) into an aware UTC datetime.
+    """Parse an ISO 8601 time (or `now`) into an aware UTC datetime: import rows and the API read times so.
 
     `date_only` lets a bare date mean its clinic midnight (for ranges such as
     --from); a booking needs a time of day, so a forgotten one never books 00:00.
     """
-    text = text.strip()
+    return _read_when(text.strip(), zone, field, date_only, text.strip(), (NOT_A_TIME, NOT_A_TIME_HINT))
+
+
+def clinic_when(text: str, zone: ZoneInfo, field: str = "start_time", date_only: bool = False) -> datetime:
+    """A time as the command line reads it: what `parse_when` reads, or a day of `clinic_day` with a
+    clinic wall time ("tomorrow 09:30"); with `date_only`, such a day alone means its clinic midnight.
+
+    The day and time become one ISO wall time, so DST, whole-minute and year checks are the ISO ones.
+    """
+    shown = text.strip()
+    word, clock = (shown.split(None, 1) + ["", ""])[:2]
+    day = _relative_day(word, zone, field, shown)
+    if day is None:
+        return _read_when(shown, zone, field, date_only, shown, (NOT_A_TIME, CLINIC_TIME_HINT))
+    if not clock and not date_only:
+        raise InvalidInput(field, shown, "needs a time of day", hint=f'e.g. "{word} 09:30"')
+    if clock and not CLOCK.fullmatch(clock):
+        raise InvalidInput(field, shown, NOT_A_TIME, hint=CLINIC_TIME_HINT)
+    wall = f"{day.isoformat()}T{clock}" if clock else day.isoformat()
+    return _read_when(wall, zone, field, date_only, shown, (NOT_A_TIME, CLINIC_TIME_HINT))
+
+
+def _read_when(
+    text: str, zone: ZoneInfo, field: str, date_only: bool, shown: str, unreadable: tuple[str, str]
+) -> datetime:
+    """The ISO reading: `text` as typed or built from a relative day; errors show `shown`, what the user typed."""
     if text.lower() == "now":
         return now_utc().replace(second=0, microsecond=0)
     shape = ISO_TIME.fullmatch(text)
     if shape is not None and shape["time"] is None and not date_only:
-        raise InvalidInput(field, text, "needs a time of day", hint=f"e.g. {text}T09:30")
+        raise InvalidInput(field, shown, "needs a time of day", hint=f"e.g. {text}T09:30")
     try:
         parsed = read_iso_time(text)
     except ValueError:
-        raise InvalidInput(field, text, NOT_A_TIME, hint=NOT_A_TIME_HINT) from None
+        raise InvalidInput(field, shown, unreadable[0], hint=unreadable[1]) from None
     if parsed.second or parsed.microsecond:
-        raise InvalidInput(field, text, WHOLE_MINUTE)
+        raise InvalidInput(field, shown, WHOLE_MINUTE)
     if not FIRST_YEAR <= parsed.year <= LAST_YEAR:  # before localize, whose DST check converts the time
-        raise InvalidInput(field, text, OUTSIDE_YEARS)
+        raise InvalidInput(field, shown, OUTSIDE_YEARS)
     if parsed.tzinfo is None:
-        parsed = localize(parsed, zone, field, text)
-    ensure_supported(parsed, zone, field, text)
+        parsed = localize(parsed, zone, field, shown)
+    ensure_supported(parsed, zone, field, shown)
     return parsed.astimezone(UTC)
 
 
@@ -173,18 +209,36 @@ def day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
 
 
 def clinic_day(text: str, zone: ZoneInfo, field: str = "date") -> date:
-    """A clinic calendar day: YYYY-MM-DD, today or tomorrow (in the clinic's zone)."""
-    today = now_utc().astimezone(zone).date()
-    keyword = text.strip().lower()
-    if keyword in ("today", "tomorrow"):
-        day = today + timedelta(days=1 if keyword == "tomorrow" else 0)
-    else:
+    """A clinic calendar day as the command line reads it: YYYY-MM-DD, or a day relative to the clinic's
+    today (today, tomorrow, yesterday, the next monday or mon, today included, +3d, -1w)."""
+    day = _relative_day(text.strip(), zone, field, text)
+    if day is None:
         try:
             day = parse_date(text.strip())
         except ValueError:
-            raise InvalidInput(field, text, "is not a date (YYYY-MM-DD, today or tomorrow)") from None
+            raise InvalidInput(field, text, NOT_A_DAY, hint=DAY_HINT) from None
     ensure_supported(datetime.combine(day, time(0), tzinfo=zone), zone, field, text)
     return day
+
+
+def _relative_day(word: str, zone: ZoneInfo, field: str, shown: str) -> date | None:
+    """The clinic day `word` names relative to today in `zone`, or None when it names none."""
+    word, today = word.lower(), now_utc().astimezone(zone).date()
+    if word in NAMED_DAYS:
+        return today + timedelta(days=NAMED_DAYS[word])
+    for number, name in enumerate(WEEKDAYS):
+        if word in (name, name[:3]):
+            return today + timedelta(days=(number - today.weekday()) % 7)
+    shift = DAY_OFFSET.fullmatch(word)
+    if shift is None:
+        return None
+    # Cut to 8 digits before int(): a longer count is still >= 10**7 days, past the supported years either way.
+    count = (shift["count"].lstrip("0") or "0")[:8]
+    days = int(count) * (7 if shift["unit"] == "w" else 1)
+    try:
+        return today + timedelta(days=-days if shift["sign"] == "-" else days)
+    except OverflowError:  # before year 1 or after 9999
+        raise InvalidInput(field, shown, OUTSIDE_YEARS) from None
 
 
 def day_start(day: date, zone: ZoneInfo) -> datetime:

@@ -25,6 +25,12 @@ CONTROL_CODES = (
     *range(0xD800, 0xE000),
 )
 LINE_BREAKS_AND_TABS = "\t\n\r"  # the controls free text (a reason) may hold
+# The clinic days the command line reads wherever it takes a day or a time (clinic_time.clinic_day): its
+# option help and its error hints quote these texts, so they stay true together. The API reads ISO only.
+DAY_FORMS = (
+    "YYYY-MM-DD, today, tomorrow, yesterday, a weekday (mon or monday: the next one, today included), +3d or -1w"
+)
+DAY_TIME_EXAMPLES = '"tomorrow 09:30", "mon 14:00", "+3d 09:00"'
 
 
 class AppointmentStatus(str, Enum):

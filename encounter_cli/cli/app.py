@@ -6,7 +6,7 @@ import contextlib
 import io
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -45,12 +45,9 @@ class EncounterGroup(CommandGroup):
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         arguments = sys.argv[1:] if args is None else list(args)
-        if os.environ.get("NO_COLOR"):  # no-color.org: Typer's help drops colour but keeps bold; this drops both
-            from typer import rich_utils
-
-            rich_utils.COLOR_SYSTEM = None
         try:
-            status = super().main(arguments, prog_name, complete_var, standalone_mode=False, **extra)
+            with _help_without_colour_if_asked():
+                status = super().main(arguments, prog_name, complete_var, standalone_mode=False, **extra)
         except usage.NoArgsIsHelpError as error:  # `encounter patient`: the help, as asked
             error.show()
             status = error.exit_code
@@ -81,6 +78,21 @@ class EncounterGroup(CommandGroup):
             options = {option for param in command.params for option in param.opts} if command else set()
             status = report(error, json_errors=json_errors, debug=bool(state and state.debug), options=options)
             raise typer.Exit(int(status)) from None
+
+
+@contextlib.contextmanager
+def _help_without_colour_if_asked() -> Iterator[None]:
+    """no-color.org: Typer's help drops colour under NO_COLOR but keeps bold and italic; no colour system drops all."""
+    if not os.environ.get("NO_COLOR"):
+        yield
+        return
+    from typer import rich_utils
+
+    saved, rich_utils.COLOR_SYSTEM = rich_utils.COLOR_SYSTEM, None
+    try:
+        yield
+    finally:
+        rich_utils.COLOR_SYSTEM = saved
 
 
 def _silence_stdout() -> None:

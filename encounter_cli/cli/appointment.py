@@ -14,7 +14,18 @@ import typer
 
 from encounter_cli.cli import output
 from encounter_cli.cli.imports import add_import_command
-from encounter_cli.cli.options import DoctorId, Limit, Offset, Output, OutputFormat, PatientId, RecordId
+from encounter_cli.cli.options import (
+    DAY_HELP,
+    START_HELP,
+    WHEN_HELP,
+    DoctorId,
+    Limit,
+    Offset,
+    Output,
+    OutputFormat,
+    PatientId,
+    RecordId,
+)
 from encounter_cli.cli.schedule import slots
 from encounter_cli.cli.state import state
 from encounter_cli.domain import AppointmentStatus
@@ -22,7 +33,6 @@ from encounter_cli.domain import AppointmentStatus
 app = typer.Typer(help="Book, list and cancel appointments.", no_args_is_help=True)
 
 
-WHEN_HELP = "ISO 8601 time or date (its midnight), e.g. 2026-12-01T09:00+01:00 or 2026-12-01, or now."
 Reason = Annotated[str | None, typer.Option("--reason", help="Free text, at most 500 characters.")]
 AllowPatientOverlap = Annotated[
     bool,
@@ -39,7 +49,7 @@ def book(
     ctx: typer.Context,
     patient_id: PatientId,
     doctor_id: DoctorId,
-    start: Annotated[str, typer.Option("--start", metavar="WHEN", help="Start, e.g. 2026-12-01T09:30 (clinic time).")],
+    start: Annotated[str, typer.Option("--start", metavar="WHEN", help=f"Start: {START_HELP}")],
     duration: Annotated[int, typer.Option("--duration", metavar="MIN", help="Length in minutes, 15-180.")],
     reason: Reason = None,
     allow_patient_overlap: AllowPatientOverlap = False,
@@ -52,13 +62,13 @@ def book(
     Example: encounter appointment book --patient 1 --doctor 2 --start 2026-12-01T09:30 --duration 30
     """
     from encounter_cli import schemas, services
-    from encounter_cli.clinic_time import parse_when
+    from encounter_cli.clinic_time import clinic_when
 
     zone = state(ctx).zone()
     values = {
         "patient_id": patient_id,
         "doctor_id": doctor_id,
-        "start_time": parse_when(start, zone),
+        "start_time": clinic_when(start, zone),
         "duration_minutes": duration,
         "reason": reason,
     }
@@ -80,7 +90,7 @@ def book(
 @app.command("list")
 def list_(
     ctx: typer.Context,
-    day: Annotated[str | None, typer.Option("--date", metavar="DAY", help="YYYY-MM-DD, today or tomorrow.")] = None,
+    day: Annotated[str | None, typer.Option("--date", metavar="DAY", help=DAY_HELP)] = None,
     start_from: Annotated[str | None, typer.Option("--from", metavar="WHEN", help=WHEN_HELP)] = None,
     start_to: Annotated[str | None, typer.Option("--to", metavar="WHEN", help=WHEN_HELP)] = None,
     doctor_id: DoctorId = None,
@@ -97,15 +107,15 @@ def list_(
     Example: encounter appointment list --date 2026-12-01 --doctor 2 -o csv
     """
     from encounter_cli import services
-    from encounter_cli.clinic_time import clinic_day, parse_when
+    from encounter_cli.clinic_time import clinic_day, clinic_when
 
     zone = state(ctx).zone()
     on = clinic_day(day, zone) if day else None
     where = services.appointment_filter(
         zone,
         day=on,
-        start_from=parse_when(start_from, zone, "from", date_only=True) if start_from else None,
-        start_before=parse_when(start_to, zone, "to", date_only=True) if start_to else None,
+        start_from=clinic_when(start_from, zone, "from", date_only=True) if start_from else None,
+        start_before=clinic_when(start_to, zone, "to", date_only=True) if start_to else None,
         doctor_id=doctor_id,
         patient_id=patient_id,
         status=status,
@@ -153,7 +163,7 @@ def cancel(
 def reschedule(
     ctx: typer.Context,
     appointment_id: RecordId,
-    start: Annotated[str, typer.Option("--start", metavar="WHEN", help="New start (clinic time unless an offset).")],
+    start: Annotated[str, typer.Option("--start", metavar="WHEN", help=f"New start: {START_HELP}")],
     duration: Annotated[
         int | None, typer.Option("--duration", metavar="MIN", help="New length in minutes (default: the same).")
     ] = None,
@@ -168,10 +178,10 @@ def reschedule(
     Example: encounter appointment reschedule 7 --start 2026-12-02T10:00 --doctor 4
     """
     from encounter_cli import schemas, services
-    from encounter_cli.clinic_time import parse_when
+    from encounter_cli.clinic_time import clinic_when
 
     zone, hours = state(ctx).zone(), state(ctx).settings().hours
-    values = {"start_time": parse_when(start, zone), "duration_minutes": duration, "doctor_id": doctor_id}
+    values = {"start_time": clinic_when(start, zone), "duration_minutes": duration, "doctor_id": doctor_id}
     change = schemas.parse(schemas.Reschedule, values, zone=zone)
     appointment = (
         state(ctx)

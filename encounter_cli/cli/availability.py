@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from encounter_cli.cli import output
-from encounter_cli.cli.options import Limit, Offset, Output, OutputFormat, RecordId
+from encounter_cli.cli.options import WHEN_HELP, Limit, Offset, Output, OutputFormat, RecordId
 from encounter_cli.cli.state import state
 
 if TYPE_CHECKING:
@@ -26,7 +26,6 @@ time_off_app = typer.Typer(
 )
 
 TIME_OFF = output.Kind("DoctorTimeOff", ("id", "doctor_id", "start_time", "end_time", "reason"), label="Time off")
-WHEN_HELP = "ISO 8601 time, or a date (its midnight), clinic time unless an offset is given."
 SET_HELP = 'Weekly hours, e.g. "mon-fri 09:00-12:30,13:30-17:00"; repeat for other days. Replaces the old ones.'
 
 
@@ -85,12 +84,12 @@ def add(
     Example: encounter doctor time-off add 3 --from 2026-12-24 --to 2026-12-27 --reason holidays
     """
     from encounter_cli import schemas, services
-    from encounter_cli.clinic_time import parse_when, show
+    from encounter_cli.clinic_time import clinic_when, show
 
     zone = state(ctx).zone()
     values = {
-        "start_time": parse_when(start, zone, "from", date_only=True),
-        "end_time": parse_when(end, zone, "to", date_only=True),
+        "start_time": clinic_when(start, zone, "from", date_only=True),
+        "end_time": clinic_when(end, zone, "to", date_only=True),
         "reason": reason,
     }
     data = schemas.parse(schemas.TimeOffCreate, values, zone=zone)
@@ -124,11 +123,11 @@ def list_(
     Example: encounter doctor time-off list 3 --from 2026-12-01 --to 2027-01-01
     """
     from encounter_cli import services
-    from encounter_cli.clinic_time import parse_when
+    from encounter_cli.clinic_time import clinic_when
 
     zone = state(ctx).zone()
-    first = parse_when(start_from, zone, "from", date_only=True) if start_from else None
-    after = parse_when(start_to, zone, "to", date_only=True) if start_to else None
+    first = clinic_when(start_from, zone, "from", date_only=True) if start_from else None
+    after = clinic_when(start_to, zone, "to", date_only=True) if start_to else None
     with state(ctx).database().session() as session:
         listing = services.list_time_off(
             session, doctor_id, first, after, zone, limit=output.page_size(fmt, limit), offset=offset

@@ -51,13 +51,16 @@ def list_(
     active: Annotated[bool, typer.Option("--active", help="Only active doctors.")] = False,
     inactive: Annotated[bool, typer.Option("--inactive", help="Only inactive doctors.")] = False,
     specialization: Annotated[str | None, typer.Option("--specialization", help="Part of the specialization.")] = None,
+    search: Annotated[
+        str | None, typer.Option("--search", metavar="TEXT", help="Name: each word part of it, any order or case.")
+    ] = None,
     limit: Limit = None,
     offset: Offset = 0,
     fmt: Output = OutputFormat.table,
 ) -> None:
     """List doctors by id.
 
-    Example: encounter doctor list --active --specialization cardio
+    Example: encounter doctor list --active --specialization cardio --search "house"
     """
     from encounter_cli import services
 
@@ -66,7 +69,9 @@ def list_(
     wanted = True if active else False if inactive else None
     zone = state(ctx).zone()
     with state(ctx).database().session() as session:
-        listing = services.list_doctors(session, wanted, specialization, output.page_size(fmt, limit), offset)
+        listing = services.list_doctors(
+            session, wanted, specialization, output.page_size(fmt, limit), offset, search=search
+        )
         output.show_listing(listing, output.DOCTOR, fmt, zone, limit)
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from encounter_cli.domain import MAX_ID, MAX_ROWS
+from encounter_cli.domain import DAY_FORMS, DAY_TIME_EXAMPLES, MAX_ID, MAX_ROWS
 
 OUTPUT_META_KEY = "encounter.output"
 
@@ -47,3 +47,13 @@ RecordId = Annotated[int, typer.Argument(help="Record id.", show_default=False, 
 # Required where a command gives no default (book), a filter where it defaults to None (list).
 PatientId = Annotated[int | None, typer.Option("--patient", metavar="ID", min=1, max=MAX_ID, help="Patient id.")]
 DoctorId = Annotated[int | None, typer.Option("--doctor", metavar="ID", min=1, max=MAX_ID, help="Doctor id.")]
+# The date forms, in every option that takes a day or a time (read by clinic_time.clinic_day and clinic_when).
+DAY_HELP = f"A clinic day: {DAY_FORMS}."
+WHEN_HELP = (
+    f"A clinic day, meaning its midnight ({DAY_FORMS}), or a time: ISO 8601 like 2026-12-01T09:30"
+    f" (clinic time unless an offset is given), a day with a time ({DAY_TIME_EXAMPLES}), or now."
+)
+START_HELP = (
+    f"ISO 8601 like 2026-12-01T09:30 (clinic time unless an offset is given), or a clinic day with a time:"
+    f" {DAY_TIME_EXAMPLES}."
+)

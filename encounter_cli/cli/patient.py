@@ -21,6 +21,10 @@ FIRST_NAME = typer.Option("--first-name", help="Given name, 1-100 characters.")
 LAST_NAME = typer.Option("--last-name", help="Family name, 1-100 characters.")
 EMAIL = typer.Option("--email", help="Email address, unique per patient.")
 Phone = Annotated[str | None, typer.Option("--phone", help="7-20 digits, spaces or + - ( ); empty clears.")]
+SEARCH_HELP = (
+    'Each word part of the first name, last name or email, any order or case ("lovelace ada");'
+    ' digits find a phone, ignoring punctuation ("555-123").'
+)
 BirthDate = Annotated[str | None, typer.Option("--dob", help="Date of birth, YYYY-MM-DD; empty clears.")]
 
 
@@ -57,7 +61,7 @@ def add(
 @app.command("list")
 def list_(
     ctx: typer.Context,
-    search: Annotated[str | None, typer.Option("--search", help="Part of a name or email.")] = None,
+    search: Annotated[str | None, typer.Option("--search", metavar="TEXT", help=SEARCH_HELP)] = None,
     limit: Limit = None,
     offset: Offset = 0,
     fmt: Output = OutputFormat.table,

@@ -13,12 +13,10 @@ from typing import Annotated
 import typer
 
 from encounter_cli.cli import output
-from encounter_cli.cli.options import OUTPUT_META_KEY, DoctorId, Limit, Output, OutputFormat
+from encounter_cli.cli.options import DAY_HELP, OUTPUT_META_KEY, WHEN_HELP, DoctorId, Limit, Output, OutputFormat
 from encounter_cli.cli.state import state
 from encounter_cli.domain import MAX_ID
 
-WHEN_HELP = "ISO 8601 time or date (its midnight), e.g. 2026-12-01T13:00 or 2026-12-01, or now."
-DAY_HELP = "YYYY-MM-DD, today or tomorrow (clinic time)."
 SLOT_COLUMNS = (output.SPAN_COLUMN, "doctor_id", "doctor_name")
 Day = Annotated[str | None, typer.Option("--date", metavar="DAY", help=DAY_HELP)]
 Specialization = Annotated[
@@ -48,7 +46,7 @@ def slots(
 
     Example: encounter appointment slots --doctor 2 --duration 30 --date tomorrow
     """
-    from encounter_cli.clinic_time import clinic_day, now_utc, parse_when
+    from encounter_cli.clinic_time import clinic_day, clinic_when, now_utc
     from encounter_cli.services import schedule
 
     if (doctor_id is None) == (specialization is None):
@@ -61,8 +59,8 @@ def slots(
         zone,
         now=now,
         day=clinic_day(day, zone) if day is not None else None,
-        start_from=parse_when(start_from, zone, "from", date_only=True) if start_from is not None else None,
-        start_before=parse_when(start_to, zone, "to", date_only=True) if start_to is not None else None,
+        start_from=clinic_when(start_from, zone, "from", date_only=True) if start_from is not None else None,
+        start_before=clinic_when(start_to, zone, "to", date_only=True) if start_to is not None else None,
     )
     found = app_state.database().run(
         lambda session: schedule.free_slots(

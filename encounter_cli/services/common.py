@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Column, ColumnElement, Dialect, Select, SQLColumnExpression, func, inspect, or_, type_coerce
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Dialect,
+    Select,
+    SQLColumnExpression,
+    and_,
+    func,
+    inspect,
+    or_,
+    type_coerce,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, with_expression
 from sqlalchemy.types import Integer, NullType
@@ -20,6 +32,9 @@ from encounter_cli.models import output_fields_of, stored_fields_of
 
 T = TypeVar("T")
 STREAM_BATCH = 1000
+# A search for a phone: digits and the punctuation people type in numbers, with at least 3 digits.
+PHONE_LIKE, PHONE_MIN_DIGITS = re.compile(r"[0-9 +\-().]+"), 3
+PHONE_MARKS = " +-()"  # what a stored phone holds besides digits (schemas.PHONE_PATTERN)
 
 
 def stamp(now: datetime | None = None) -> datetime:
@@ -150,6 +165,27 @@ def contains_ignoring_case(session: Session, text: str, columns: Sequence[Any]) 
         found: ColumnElement[bool] = getattr(func, SQLITE_CONTAINS_FOLDED)(text.lower(), *columns) == 1
         return found
     return or_(*(column.icontains(text, autoescape=True) for column in columns))
+
+
+def every_word_in(session: Session, text: str, columns: Sequence[Any]) -> ColumnElement[bool]:
+    """Each whitespace-separated word of `text` is in one of `columns` (as `contains_ignoring_case`), so
+    "lovelace ada" finds Ada Lovelace. One word is exactly `contains_ignoring_case`: no slower search."""
+    words = text.split() or [text]  # only spaces: matched as typed
+    if len(words) == 1:
+        return contains_ignoring_case(session, words[0], columns)
+    return and_(*(contains_ignoring_case(session, word, columns) for word in words))
+
+
+def phone_digits_hold(column: Any, text: str) -> ColumnElement[bool] | None:
+    """The stored phone's digits hold the digits of `text` ("(555) 123" finds "+1 (555) 123-4567");
+    None unless `text` is phone-like, so other searches never run this expression."""
+    digits = "".join(ch for ch in text if "0" <= ch <= "9")
+    if len(digits) < PHONE_MIN_DIGITS or not PHONE_LIKE.fullmatch(text):
+        return None
+    for mark in PHONE_MARKS:  # portable nested REPLACE: same result on SQLite and MySQL
+        column = func.replace(column, mark, "")
+    found: ColumnElement[bool] = column.contains(digits)
+    return found
 
 
 @contextmanager

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from encounter_cli.domain import AppointmentStatus
 from encounter_cli.models import DoctorColumns, models_of
 from encounter_cli.services import rules
-from encounter_cli.services.common import Listing, conflict_guard, contains_ignoring_case, stamp
+from encounter_cli.services.common import Listing, conflict_guard, contains_ignoring_case, every_word_in, stamp
 
 if TYPE_CHECKING:  # schemas build Pydantic models: import them only where input is parsed
     from encounter_cli.schemas import DoctorCreate
@@ -50,14 +50,18 @@ def list_doctors(
     specialization: str | None = None,
     limit: int | None = None,
     offset: int = 0,
+    search: str | None = None,
 ) -> Listing[DoctorColumns]:
-    """Doctors by id; `specialization` matches part of it, case-insensitively."""
+    """Doctors by id; `specialization` matches part of it, case-insensitively; each word of `search` is
+    part of the full name, in any order ("house gregory")."""
     doctor = models_of(session).Doctor
     query = select(doctor).order_by(doctor.id)
     if active is not None:
         query = query.where(doctor.is_active == active)
     if specialization:
         query = query.where(contains_ignoring_case(session, specialization, [doctor.specialization]))
+    if search:
+        query = query.where(every_word_in(session, search, [doctor.full_name]))
     return Listing(session, query, limit, offset)
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from encounter_cli.errors import EncounterError, InvalidInput
 from encounter_cli.models import PatientColumns, models_of
 from encounter_cli.services import rules
-from encounter_cli.services.common import Listing, conflict_guard, contains_ignoring_case, stamp
+from encounter_cli.services.common import Listing, conflict_guard, every_word_in, phone_digits_hold, stamp
 
 if TYPE_CHECKING:  # schemas build Pydantic models: import them only where input is parsed
     from encounter_cli.schemas import PatientCreate, PatientUpdate
@@ -38,14 +38,21 @@ def get_patient(session: Session, patient_id: int) -> PatientColumns:
 def list_patients(
     session: Session, search: str | None = None, limit: int | None = None, offset: int = 0
 ) -> Listing[PatientColumns]:
-    """Patients by id; `search` matches names and email, case-insensitively, literally."""
+    """Patients by id; `search` as `_found_by` reads it."""
     patient = models_of(session).Patient
     query = select(patient).order_by(patient.id)
     if search:
-        query = query.where(
-            contains_ignoring_case(session, search, (patient.first_name, patient.last_name, patient.email))
-        )
+        query = query.where(_found_by(session, search))
     return Listing(session, query, limit, offset)
+
+
+def _found_by(session: Session, text: str) -> ColumnElement[bool]:
+    """Each word is part of the first name, last name or email, in any order and case, literally ("lovelace
+    ada"); or, for phone-like text, its digits are in the phone's, ignoring punctuation ("555-123")."""
+    patient = models_of(session).Patient
+    found = every_word_in(session, text, (patient.first_name, patient.last_name, patient.email))
+    phone = phone_digits_hold(patient.phone, text)
+    return found if phone is None else or_(found, phone)
 
 
 def update_patient(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.api.conftest import error_of
+from tests.helpers import CLINIC_ZONE
 
 START = "2031-01-06T09:00:00-05:00"  # a Monday; the test clinic is in America/New_York
 
@@ -101,6 +102,24 @@ def test_invalid_filters_are_400(clinic, query, field):
     assert error_of(clinic("GET", f"/appointments?{query}", 400))["details"]["field"] == field
 
 
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [
+        ("/appointments?from=today", "from"),
+        ("/appointments?to=tomorrow%2009:30", "to"),
+        ("/slots?doctor_id=1&duration=30&from=tomorrow%2009:00&to=%2B3d", "from"),
+        ("/doctors/1/time-off?from=-1w", "from"),
+    ],
+)
+def test_the_api_takes_no_relative_times(clinic, path, field):
+    """Times are RFC 3339 with an offset: an HTTP client's wall clock is unknown."""
+    assert error_of(clinic("GET", path, 400))["details"]["field"] == field
+
+
+def test_a_booking_body_takes_no_relative_day(clinic):
+    assert error_of(book(clinic, "tomorrow 09:30", expect=400))["message"].endswith("is not an ISO 8601 time")
+
+
 def test_a_filter_by_an_unknown_doctor_or_patient_is_404(clinic):
     assert error_of(clinic("GET", "/appointments?doctor_id=9", 404))["details"]["field"] == "doctor_id"
     assert error_of(clinic("GET", "/appointments?patient_id=9", 404))["details"]["field"] == "patient_id"
@@ -140,3 +159,16 @@ def test_names_follow_the_patient_and_doctor_records(clinic):
     shown = clinic("GET", "/appointments/1").json()
     assert (shown["patient_name"], shown["doctor_name"]) == ("Ada Lovelace", "Dr 1")
     assert [a["patient_name"] for a in clinic("GET", "/appointments?limit=1").json()] == ["Ada Lovelace"]
+
+
+def test_the_date_filter_takes_the_command_lines_day_forms(clinic):
+    """`date` is a clinic day: `tomorrow` is the clinic's tomorrow, as on the command line."""
+    from zoneinfo import ZoneInfo
+
+    from encounter_cli.clinic_time import clinic_day
+
+    tomorrow = clinic_day("tomorrow", ZoneInfo(CLINIC_ZONE)).isoformat()
+    for form in ("tomorrow", "%2B1d"):
+        by_word = clinic("GET", f"/appointments?date={form}", 200)
+        assert by_word.json() == clinic("GET", f"/appointments?date={tomorrow}", 200).json()
+    assert error_of(clinic("GET", "/appointments?date=someday", 400))["details"]["field"] == "date"

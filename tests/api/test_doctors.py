@@ -19,6 +19,14 @@ def test_add_list_and_filter(api):
     assert error_of(api("GET", "/doctors?active=maybe", 400))["details"]["field"] == "active"
 
 
+def test_list_searches_the_name_in_any_order(api):
+    api("POST", "/doctors", 201, json=HOUSE)
+    api("POST", "/doctors", 201, json={"full_name": "Lisa Cuddy", "specialization": "Endocrinology"})
+    assert [d["id"] for d in api("GET", "/doctors", params={"search": "house GREGORY"}).json()] == [1]
+    assert [d["id"] for d in api("GET", "/doctors", params={"search": "cuddy", "active": "false"}).json()] == []
+    assert api("GET", "/doctors", params={"search": "gregory cuddy"}).headers["X-Total-Count"] == "0"
+
+
 def test_deactivate_and_activate_return_the_record(api):
     house = api("POST", "/doctors", 201, json=HOUSE).json()
     assert api("POST", f"/doctors/{house['id']}/deactivate").json()["is_active"] is False

@@ -70,6 +70,15 @@ def test_list_pages_with_a_total_header_and_searches(api):
     assert api("GET", "/patients", params={"search": "%"}).json() == []  # literal, no wildcards
 
 
+def test_search_finds_a_full_name_in_either_order_and_a_phone_by_its_digits(api):
+    api("POST", "/patients", 201, json={**ADA, "phone": "+1 (555) 123-4567"})
+    api("POST", "/patients", 201, json={**ADA, "first_name": "Augusta", "email": "augusta@example.org"})
+    for text, expected in [("lovelace ada", [1]), ("Lovelace", [1, 2]), ("555-123", [1]), ("(555) 123", [1])]:
+        found = api("GET", "/patients", params={"search": text})
+        assert [p["id"] for p in found.json()] == expected
+        assert found.headers["X-Total-Count"] == str(len(expected))
+
+
 @pytest.mark.parametrize(("query", "field"), [("limit=0", "limit"), ("limit=1001", "limit"), ("offset=-1", "offset")])
 def test_out_of_range_paging_is_400_not_422(api, query, field):
     error = error_of(api("GET", f"/patients?{query}", 400))

@@ -41,3 +41,19 @@ def test_invalid_and_missing_doctors(cli):
     cli("doctor", "show", "7", expect=4)
     cli("doctor", "deactivate", "7", expect=4)
     cli("doctor", "add", "--full-name", "X", expect=2)
+
+
+def test_list_searches_the_name_in_any_order(cli):
+    cli(*HOUSE)
+    cli("doctor", "add", "--full-name", "Lisa Cuddy", "--specialization", "Endocrinology", "--inactive")
+    cli("doctor", "add", "--full-name", "Dr. Élise House", "--specialization", "Endocrinology")
+
+    def found(*options: str) -> list[int]:
+        return [d["id"] for d in json_out(cli("doctor", "list", *options, "-o", "json"))]
+
+    assert found("--search", "house gregory") == [1]
+    assert found("--search", "HOUSE") == [1, 3]
+    assert found("--search", "élise") == [3]
+    assert found("--search", "house", "--specialization", "endo") == [3]
+    assert found("--search", "cuddy", "--active") == []
+    assert found("--search", "%") == []

@@ -191,3 +191,33 @@ def test_a_table_counts_the_rows_left_out_only_when_there_are_some(database, cap
         output.show_listing(listing, output.PATIENT, OutputFormat.table, timezone.utc, 3)
     assert any("count(" in statement for statement in statements) is counted
     assert ("1 more not shown" in capsys.readouterr().err) is counted
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Ada Lovelace", [1]),
+        ("lovelace ada", [1]),
+        ("élodie", [2]),
+        ("5551234567", [1]),
+        ("555-123", [1]),
+        ("(555) 123", [1]),
+        ("byron.org", [2]),
+        ("ada byron", []),
+    ],
+)
+def test_search_by_full_name_phone_or_email(cli, text, expected):
+    cli(*ADA, "--phone", "+1 (555) 123-4567")
+    cli(
+        "patient",
+        "add",
+        "--first-name",
+        "Élodie",
+        "--last-name",
+        "Byron",
+        "--email",
+        "e@byron.org",
+        "--phone",
+        "020 7946 0000",
+    )
+    assert [p["id"] for p in json_out(cli("patient", "list", "--search", text, "-o", "json"))] == expected

@@ -139,9 +139,7 @@ def test_a_real_terminal_gets_tables_that_fit(clinic, db_url, columns):
     assert max(cell_len(line) for line in lines) <= columns
 
 
-def test_help_honours_no_color_too(run_cli, monkeypatch):
-    from typer import rich_utils
-
-    monkeypatch.setattr(rich_utils, "COLOR_SYSTEM", rich_utils.COLOR_SYSTEM)  # restored after the test
+def test_help_honours_no_color_too(run_cli):
     assert "\x1b[" in run_cli("patient", "list", "--help", env=on_terminal(100)).stdout
     assert "\x1b" not in run_cli("patient", "list", "--help", env=on_terminal(100, NO_COLOR="1")).stdout
+    assert "\x1b[" in run_cli("patient", "list", "--help", env=on_terminal(100)).stdout  # and only then

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from encounter_cli import clinic_time
-from encounter_cli.clinic_time import clinic_day, day_bounds, load_zone, parse_when, show, show_short
+from encounter_cli.clinic_time import (
+    clinic_day,
+    clinic_when,
+    day_bounds,
+    load_zone,
+    parse_instant,
+    parse_when,
+    show,
+    show_short,
+)
 from encounter_cli.errors import InvalidInput, Unavailable
 
 
@@ -189,12 +198,186 @@ def test_today_and_tomorrow_are_clinic_days(frozen_now, now, text, start, end):
     assert parse_day(text, NEW_YORK) == (start, end)
 
 
-@pytest.mark.parametrize("text", ["", "yesterday", "2030-02-30", "10/06/2030", "2030-06-10T09:00x"])
+@pytest.mark.parametrize("text", ["", "someday", "2030-02-30", "10/06/2030", "2030-06-10T09:00x"])
 def test_parse_day_refuses_non_dates(text):
     with pytest.raises(InvalidInput) as caught:
         parse_day(text, NEW_YORK)
     assert caught.value.field == "date"
     assert "is not a date" in caught.value.rule
+
+
+# --- days relative to the clinic's today (the command line) ------------------------------------
+
+MONTH_END = utc(2026, 11, 30, 17, 0)  # Monday 2026-11-30, 12:00 in New York
+YEAR_END = utc(2027, 1, 1, 4, 30)  # Thursday 2026-12-31, 23:30 in New York: already 2027 in UTC
+
+
+@pytest.mark.parametrize(
+    ("now", "text", "expected"),
+    [
+        (MONTH_END, "today", date(2026, 11, 30)),
+        (MONTH_END, "tomorrow", date(2026, 12, 1)),
+        (MONTH_END, "yesterday", date(2026, 11, 29)),
+        (MONTH_END, "+1d", date(2026, 12, 1)),
+        (MONTH_END, "+0d", date(2026, 11, 30)),
+        (MONTH_END, "-0w", date(2026, 11, 30)),
+        (MONTH_END, "+1w", date(2026, 12, 7)),
+        (MONTH_END, "-1w", date(2026, 11, 23)),
+        (MONTH_END, "+31d", date(2026, 12, 31)),
+        (MONTH_END, "+0010d", date(2026, 12, 10)),  # any count of digits
+        (MONTH_END, "mon", date(2026, 11, 30)),  # the next Monday, today included
+        (MONTH_END, "Monday", date(2026, 11, 30)),
+        (MONTH_END, "tue", date(2026, 12, 1)),
+        (MONTH_END, "SUNDAY", date(2026, 12, 6)),
+        (MONTH_END, "  Tomorrow  ", date(2026, 12, 1)),
+        (MONTH_END, "+1D", date(2026, 12, 1)),
+        (YEAR_END, "today", date(2026, 12, 31)),
+        (YEAR_END, "tomorrow", date(2027, 1, 1)),
+        (YEAR_END, "yesterday", date(2026, 12, 30)),
+        (YEAR_END, "+1d", date(2027, 1, 1)),
+        (YEAR_END, "+1w", date(2027, 1, 7)),
+        (YEAR_END, "-1w", date(2026, 12, 24)),
+        (YEAR_END, "thu", date(2026, 12, 31)),
+        (YEAR_END, "fri", date(2027, 1, 1)),
+        (YEAR_END, "wednesday", date(2027, 1, 6)),
+    ],
+)
+def test_relative_days_are_clinic_days_across_month_and_year_ends(frozen_now, now, text, expected):
+    frozen_now(now)
+    assert clinic_day(text, NEW_YORK) == expected
+    midnight = datetime.combine(expected, datetime.min.time(), tzinfo=NEW_YORK).astimezone(UTC)
+    assert clinic_when(text, NEW_YORK, "from", date_only=True) == midnight  # a range bound: its midnight
+
+
+@pytest.mark.parametrize(
+    ("now", "text", "expected"),
+    [
+        (MONTH_END, "tomorrow 09:30", utc(2026, 12, 1, 14, 30)),
+        (MONTH_END, "mon 14:00", utc(2026, 11, 30, 19, 0)),
+        (MONTH_END, "+3d 09:00", utc(2026, 12, 3, 14, 0)),
+        (MONTH_END, " Sun   10:15 ", utc(2026, 12, 6, 15, 15)),
+        (MONTH_END, "tomorrow 09:30:00", utc(2026, 12, 1, 14, 30)),
+        (YEAR_END, "tomorrow 00:00", utc(2027, 1, 1, 5, 0)),
+        (YEAR_END, "fri 23:45", utc(2027, 1, 2, 4, 45)),
+        (YEAR_END, "-1w 08:00", utc(2026, 12, 24, 13, 0)),
+    ],
+)
+def test_a_relative_day_with_a_time_is_clinic_wall_time(frozen_now, now, text, expected):
+    frozen_now(now)
+    for date_only in (False, True):
+        assert clinic_when(text, NEW_YORK, date_only=date_only) == expected
+
+
+DAY_BEFORE_SPRING_FORWARD = utc(2026, 3, 7, 15, 0)  # Saturday; New York jumps 02:00 -> 03:00 on Sunday
+DAY_BEFORE_FALL_BACK = utc(2026, 10, 31, 14, 0)  # Saturday; New York repeats 01:00-02:00 on Sunday
+
+
+@pytest.mark.parametrize(
+    ("now", "text", "problem", "offsets"),
+    [
+        (DAY_BEFORE_SPRING_FORWARD, "tomorrow 02:30", "does not exist", ("-05:00", "-04:00")),
+        (DAY_BEFORE_SPRING_FORWARD, "sun 02:00", "does not exist", ("-05:00", "-04:00")),
+        (DAY_BEFORE_FALL_BACK, "tomorrow 01:30", "is ambiguous", ("-04:00", "-05:00")),
+        (DAY_BEFORE_FALL_BACK, "+1d 01:00", "is ambiguous", ("-04:00", "-05:00")),
+    ],
+)
+def test_a_relative_day_with_a_time_refuses_dst_gaps_and_overlaps(frozen_now, now, text, problem, offsets):
+    frozen_now(now)
+    with pytest.raises(InvalidInput) as caught:
+        clinic_when(text, NEW_YORK)
+    error = caught.value
+    assert error.message.startswith(f'start_time: "{text}" {problem} in America/New_York')
+    wall = f"{now.date() + timedelta(days=1)}T{text.split()[1]}"
+    assert error.hint == f"give an explicit UTC offset: {wall}{offsets[0]} or {wall}{offsets[1]}"
+
+
+@pytest.mark.parametrize(
+    ("now", "text", "expected"),
+    [
+        (DAY_BEFORE_SPRING_FORWARD, "tomorrow 01:59", utc(2026, 3, 8, 6, 59)),
+        (DAY_BEFORE_SPRING_FORWARD, "tomorrow 03:00", utc(2026, 3, 8, 7, 0)),
+        (DAY_BEFORE_SPRING_FORWARD, "tomorrow", utc(2026, 3, 8, 5, 0)),  # its midnight is fine (EST)
+        (DAY_BEFORE_FALL_BACK, "tomorrow 02:00", utc(2026, 11, 1, 7, 0)),
+        (DAY_BEFORE_FALL_BACK, "sun", utc(2026, 11, 1, 4, 0)),  # midnight, still EDT
+    ],
+)
+def test_relative_days_next_to_a_dst_change(frozen_now, now, text, expected):
+    frozen_now(now)
+    assert clinic_when(text, NEW_YORK, "from", date_only=True) == expected
+
+
+def test_relative_dst_change_days_have_their_true_length(frozen_now):
+    frozen_now(DAY_BEFORE_SPRING_FORWARD)
+    assert parse_day("tomorrow", NEW_YORK) == (utc(2026, 3, 8, 5, 0), utc(2026, 3, 9, 4, 0))  # 23 hours
+    frozen_now(DAY_BEFORE_FALL_BACK)
+    assert parse_day("sunday", NEW_YORK) == (utc(2026, 11, 1, 4, 0), utc(2026, 11, 2, 5, 0))  # 25 hours
+
+
+@pytest.mark.parametrize("text", ["tomorrow", "mon", "+3d", " Yesterday "])
+def test_a_start_needs_a_time_of_day_after_a_relative_day_too(frozen_now, text):
+    frozen_now(MONTH_END)
+    with pytest.raises(InvalidInput) as caught:
+        clinic_when(text, NEW_YORK)
+    assert (caught.value.field, caught.value.rule) == ("start_time", "needs a time of day")
+    assert caught.value.hint == f'e.g. "{text.strip()} 09:30"'
+
+
+def test_a_relative_time_must_be_a_whole_minute(frozen_now):
+    frozen_now(MONTH_END)
+    with pytest.raises(InvalidInput) as caught:
+        clinic_when("tomorrow 09:30:15", NEW_YORK)
+    assert caught.value.rule == "must be a whole minute (seconds must be 0)"
+
+
+ACCEPTED_FORMS = ("YYYY-MM-DD", "today", "tomorrow", "yesterday", "monday", "mon", "+3d", "-1w")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["someday", "tomorow", "next week", "mond", "+3", "3d", "+3m", "+ 3d", "+-3d", "+３d", "mon-fri", "weekday"],
+)
+def test_unknown_day_words_are_invalid_and_the_hint_lists_the_forms(frozen_now, text):
+    frozen_now(MONTH_END)
+    with pytest.raises(InvalidInput) as caught:
+        clinic_day(text, NEW_YORK)
+    assert (caught.value.field, caught.value.rule) == ("date", "is not a date")
+    assert all(form in caught.value.hint for form in ACCEPTED_FORMS)
+
+
+@pytest.mark.parametrize(
+    "text", ["tomorrow 9:30", "tomorrow 9am", "tomorrow 09:30+01:00", "mon 25:00", "soon 09:30", "next tuesday"]
+)
+def test_unknown_times_are_invalid_as_in_import_and_the_hint_lists_the_forms(frozen_now, text):
+    frozen_now(MONTH_END)
+    with pytest.raises(InvalidInput) as caught:
+        clinic_when(text, NEW_YORK, "from", date_only=True)
+    assert (caught.value.field, caught.value.rule) == ("from", "is not an ISO 8601 time")
+    assert all(form in caught.value.hint for form in (*ACCEPTED_FORMS, "YYYY-MM-DDTHH:MM", "tomorrow 09:30"))
+
+
+@pytest.mark.parametrize("text", ["+99999999999999999999d", "+3000000d", "-1000000w", "+2920000d"])
+def test_relative_days_outside_the_supported_years_are_invalid(frozen_now, text):
+    frozen_now(MONTH_END)
+    for parse in (lambda: clinic_day(text, NEW_YORK), lambda: clinic_when(f"{text} 09:00", NEW_YORK)):
+        with pytest.raises(InvalidInput) as caught:
+            parse()
+        assert caught.value.rule == "is outside the supported years 1 to 9998"
+
+
+@pytest.mark.parametrize("text", ["today", "tomorrow", "yesterday", "mon", "+1d", "-1w", "now"])
+def test_the_api_and_import_readings_take_no_relative_time(frozen_now, text):
+    """An HTTP client's or a file's times are RFC 3339 / ISO 8601 only: "today 09:30" means nothing to them."""
+    frozen_now(MONTH_END)
+    for parse in (parse_when, parse_instant):
+        with pytest.raises(InvalidInput):
+            parse(f"{text} 09:30", NEW_YORK, "from")
+
+
+def test_the_iso_readings_are_the_same_in_both(frozen_now):
+    frozen_now(MONTH_END)
+    for text in ("2026-12-01T09:30", "2026-12-01T09:30+01:00", "2026-12-01 09:30Z", "now"):
+        assert clinic_when(text, NEW_YORK) == parse_when(text, NEW_YORK)
+    assert clinic_day(" 2026-12-01 ", NEW_YORK) == date(2026, 12, 1)
 
 
 # --- zones and display -------------------------------------------------------------------------

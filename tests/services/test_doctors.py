@@ -190,6 +190,35 @@ def test_list_filters_in_id_order(database, staff, filters, expected):
     assert listed(database, **filters) == [staff[name] for name in expected]
 
 
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        ({"search": "Gregory House"}, [1]),
+        ({"search": "house gregory"}, [1]),  # either order
+        ({"search": "  HOUSE  "}, [1, 3]),
+        ({"search": "house greg"}, [1]),  # each word part of the name
+        ({"search": "gregory lisa"}, []),  # words combine with AND
+        ({"search": "dr. ö"}, [2]),
+        ({"search": "ÖZTÜRK"}, [2]),  # Unicode case on both databases
+        ({"search": "100%"}, [4]),  # literal
+        ({"search": "1_0"}, []),  # "_" is no wildcard
+        ({"search": "house", "active": True}, [1]),
+        ({"search": "house", "specialization": "nephro"}, [3]),
+        ({"search": "555"}, []),  # no phone search for doctors
+    ],
+)
+def test_doctors_are_searched_by_name(database, filters, expected):
+    rows = [
+        ("Gregory House", "Diagnostics", True),
+        ("Dr. Özlem Öztürk", "Cardiology", True),
+        ("Lisa House-Cuddy", "Nephrology", False),
+        ("Dr. 100% Sure", "General", True),
+    ]
+    for name, specialization, active in rows:
+        add(database, full_name=name, specialization=specialization, is_active=active)
+    assert listed(database, **filters) == expected
+
+
 @pytest.mark.parametrize(("text", "specialization"), [("échographie", "Échographie"), ("ösophagus", "Ösophagus")])
 def test_specialization_filter_is_case_insensitive_beyond_ascii(database, text, specialization):
     doctor = add(database, specialization=specialization)

@@ -348,6 +348,59 @@ def test_search_is_case_insensitive_beyond_ascii(database, text, stored_first_na
     assert search(database, text) == [patient.id]
 
 
+@pytest.fixture
+def callers(database):
+    """Patients as the front desk looks them up: by full name, by phone, by email."""
+    rows = [
+        ("Ada", "Lovelace", "ada@example.org", "+1 (555) 123-4567"),
+        ("Ada", "Byron", "byron@example.org", "555 987 6543"),
+        ("Augusta", "Lovelace", "augusta@example.org", None),
+        ("Élodie", "Ünal", "e.unal@example.org", "+33 1 23 45 67 89"),
+        ("Mary", "Ann Evans", "eliot555@example.org", "020 7946 0000"),
+        ("Anna", "100% Sure", "sure@example.org", "(555)-000-1234"),
+    ]
+    return [
+        add(database, first_name=first, last_name=last, email=email, phone=phone).id
+        for first, last, email, phone in rows
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Ada Lovelace", [1]),  # full name
+        ("lovelace ada", [1]),  # either order
+        ("  ADA   lovelace ", [1]),
+        ("ada", [1, 2]),
+        ("lovelace", [1, 3]),
+        ("ada love", [1]),  # each word is part of a field
+        ("ada evans", []),  # words combine with AND
+        ("ann evans", [5]),  # two words in one field
+        ("mary ann evans", [5]),
+        ("élodie ünal", [4]),  # Unicode case on both databases
+        ("ÉLODIE", [4]),
+        ("lovelace example.org", [1, 3]),  # a name and the email
+        ("ada@example", [1]),  # email, as before
+        ("100% sure", [6]),  # literal
+        ("100_ sure", []),  # "_" is no wildcard
+        ("5551234567", [1]),  # phone digits, punctuation ignored
+        ("555-123", [1]),
+        ("(555) 123", [1]),
+        ("+1 555 123 4567", [1]),
+        ("555.123.4567", [1]),  # a dot typed, though phones hold none
+        ("555", [1, 2, 5, 6]),  # phones with 555, and the email with 555
+        ("9876543", [2]),
+        ("0000", [5]),  # "555 000 1234" holds three zeros in a row, not four
+        ("12 34", [1, 4, 6]),  # the digits "1234" in a row, wherever the spaces are
+        ("33 1 23", [4]),
+        ("12", []),  # fewer than 3 digits: no phone search, and no name or email holds "12"
+        ("555 ada", []),  # not phone-like: both words must be in a name or the email
+    ],
+)
+def test_search_by_full_name_phone_or_email(database, callers, text, expected):
+    assert search(database, text) == expected
+
+
 def test_list_without_search_returns_everyone_by_id(database, people):
     assert search(database) == sorted(people.values())
     assert search(database, "") == sorted(people.values())

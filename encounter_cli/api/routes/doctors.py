@@ -35,13 +35,15 @@ async def list_doctors(
     caller: CallerDep,
     active: bool | None = None,
     specialization: str | None = None,
+    search: str | None = None,
     limit: Annotated[int, responses.Limit] = responses.DEFAULT_PAGE,
     offset: Annotated[int, responses.Offset] = 0,
 ) -> Response:
-    """Doctors by id; `specialization` matches part of it, ignoring case."""
+    """Doctors by id; `specialization` matches part of it, ignoring case; each word of `search` is part
+    of the full name, in any order."""
     return await caller.run(
         lambda session: responses.page(
-            services.list_doctors(session, active, specialization, limit, offset), caller.zone
+            services.list_doctors(session, active, specialization, limit, offset, search=search), caller.zone
         ),
         write=False,
     )

@@ -37,7 +37,9 @@ async def list_patients(
     limit: Annotated[int, responses.Limit] = responses.DEFAULT_PAGE,
     offset: Annotated[int, responses.Offset] = 0,
 ) -> Response:
-    """Patients by id; `search` matches part of a name or the email, ignoring case."""
+    """Patients by id; each word of `search` is part of the first name, last name or email, in any order,
+    ignoring case; phone-like text (digits, spaces, `+-().`, 3 digits or more) also finds the phone by its
+    digits."""
     return await caller.run(
         lambda session: responses.page(services.list_patients(session, search, limit, offset), caller.zone),
         write=False,
