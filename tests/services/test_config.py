@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import os
+import re
+import stat
+import sys
 import threading
+from dataclasses import replace
+from importlib.resources import files
 from pathlib import Path
 
 import pytest
 
-from encounter_cli.config import Settings, load_settings, read_password_file
+from encounter_cli.config import KNOWN_KEYS, Settings, load_settings, read_password_file, write_starter_config
 from encounter_cli.db import resolve_url
-from encounter_cli.errors import Unavailable
+from encounter_cli.errors import Conflict, Unavailable
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
 
 OPTION_URL = "sqlite:////from/option.db"
 ENV_URL = "sqlite:////from/env.db"
@@ -140,6 +150,90 @@ def test_all_known_keys_are_read(home, environ):
         timezone="Europe/Berlin",
         config_path=config,
     )
+
+
+@pytest.mark.parametrize(
+    ("option", "env", "in_file", "expected"),
+    [
+        (True, True, True, "option (--db)"),
+        (False, True, True, "environment (ENCOUNTER_DATABASE_URL)"),
+        (False, False, True, "file"),
+        (False, False, False, "default"),
+        (False, "", False, "default"),  # an empty variable counts as unset, as for the value
+    ],
+)
+def test_the_source_of_the_url_follows_the_same_precedence(home, environ, option, env, in_file, expected):
+    if env is not False:
+        environ["ENCOUNTER_DATABASE_URL"] = ENV_URL if env else ""
+    config = config_file(home, f'[database]\nurl = "{FILE_URL}"\n' if in_file else "")
+    settings = load_settings(db_option=OPTION_URL if option else None, config_option=config, environ=environ)
+    assert settings.sources["database_url"] == (f"file {config}" if expected == "file" else expected)
+
+
+def test_every_setting_names_its_source(home, environ):
+    xdg = write(
+        home / "config" / "encounter" / "config.toml",
+        '[database]\npassword_file = "pw"\ntable_prefix = "clinic"\n'
+        '[clinic]\ntimezone = "Asia/Tokyo"\nhours = "mon 09:00-10:00"\n',
+    )
+    environ |= {"ENCOUNTER_TIMEZONE": "Europe/Berlin", "ENCOUNTER_OUTPUT": "ndjson"}
+    settings = load_settings(environ=environ)
+    assert (settings.timezone, settings.output) == ("Europe/Berlin", "ndjson")
+    assert settings.sources == {
+        "config_path": "default",
+        "database_url": "default",
+        "password_file": f"file {xdg}",
+        "table_prefix": f"file {xdg}",
+        "timezone": "environment (ENCOUNTER_TIMEZONE)",
+        "hours": f"file {xdg}",
+        "output": "environment (ENCOUNTER_OUTPUT)",
+    }
+    environ["ENCOUNTER_CONFIG"] = str(xdg)
+    assert load_settings(environ=environ).sources["config_path"] == "environment (ENCOUNTER_CONFIG)"
+    assert load_settings(config_option=xdg, environ=environ).sources["config_path"] == "option (--config)"
+
+
+def test_a_relative_config_file_is_named_by_its_absolute_path(home, environ):
+    local = write(Path("encounter.toml"), '[database]\ntable_prefix = "clinic"\n')
+    assert load_settings(environ=environ).sources["table_prefix"] == f"file {Path.cwd() / local}"
+
+
+# --- the example file and the starter file of `config init` ------------------------------------
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "config.example.toml"
+
+
+def test_the_example_file_as_is_gives_exactly_the_defaults(home, environ):
+    defaults = load_settings(environ=environ)
+    from_example = load_settings(config_option=EXAMPLE, environ=environ)
+    assert from_example == replace(defaults, config_path=EXAMPLE)
+    assert from_example.sources == {**defaults.sources, "config_path": "option (--config)"}
+    assert set(defaults.sources.values()) == {"default"}
+
+
+def test_the_example_documents_every_key():
+    text = EXAMPLE.read_text(encoding="utf-8")
+    for section, keys in KNOWN_KEYS.items():
+        assert f"[{section}]" in text
+        for key in keys:
+            assert re.search(rf"^# {key} = ", text, flags=re.MULTILINE), key
+
+
+def test_the_package_template_is_the_example_file_and_is_installed():
+    assert files("encounter_cli").joinpath("config_template.toml").read_bytes() == EXAMPLE.read_bytes()
+    pyproject = tomllib.loads((EXAMPLE.parent / "pyproject.toml").read_text(encoding="utf-8"))
+    assert "config_template.toml" in pyproject["tool"]["setuptools"]["package-data"]["encounter_cli"]
+
+
+def test_the_starter_file_is_written_once(tmp_path):
+    target = tmp_path / "new" / "dir" / "config.toml"
+    write_starter_config(target)
+    assert target.read_bytes() == EXAMPLE.read_bytes()
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600 and stat.S_IMODE(target.parent.stat().st_mode) == 0o700
+    target.write_text("# edited\n")
+    with pytest.raises(Conflict) as caught:
+        write_starter_config(target)
+    assert str(target) in caught.value.message and target.read_text() == "# edited\n"
 
 
 # --- config-file validation --------------------------------------------------------------------
