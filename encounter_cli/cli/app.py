@@ -14,7 +14,7 @@ import typer
 from typer._click import exceptions as usage
 
 from encounter_cli import __version__
-from encounter_cli.cli import api_token, appointment, database, doctor, output, patient, schedule, serve
+from encounter_cli.cli import api_token, appointment, config, database, doctor, output, patient, schedule, serve
 from encounter_cli.cli.errors import COMMAND_META_KEY, FRAMEWORK_EXCEPTIONS, CommandGroup, report, report_usage
 from encounter_cli.cli.options import OUTPUT_META_KEY, OutputFormat
 from encounter_cli.cli.output import printable
@@ -115,6 +115,7 @@ app.add_typer(patient.app, name="patient", cls=CommandGroup)
 app.add_typer(doctor.app, name="doctor", cls=CommandGroup)
 app.add_typer(appointment.app, name="appointment", cls=CommandGroup)
 app.add_typer(api_token.app, name="api-token", cls=CommandGroup)
+app.add_typer(config.app, name="config", cls=CommandGroup)
 app.command("serve")(serve.serve)
 app.command("schedule")(schedule.day_schedule)
 

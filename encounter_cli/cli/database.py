@@ -52,13 +52,18 @@ def check(ctx: typer.Context, fmt: Output = OutputFormat.table) -> None:
 
 @app.command("info")
 def info(ctx: typer.Context, fmt: Output = OutputFormat.table) -> None:
-    """Show the database URL (password hidden), dialect and row counts.
+    """Show the database URL (password hidden), dialect, the clinic's time zone and row counts.
 
     Example: encounter db info -o json
     """
-    database = state(ctx).database()
+    app_state = state(ctx)
+    database, zone = app_state.database(), app_state.zone()
     tables = database.table_counts()
-    facts = {"url": database.display_url, "dialect": database.engine.dialect.name, "tables": tables}
+    dialect = database.engine.dialect.name
+    facts = {"url": database.display_url, "dialect": dialect, "timezone": zone.key, "tables": tables}
     missing = "missing (run: encounter db init)"
     counts = {table: missing if count is None else count for table, count in tables.items()}
-    output.show_facts(facts, fmt, "Database", for_people={"url": facts["url"], "dialect": facts["dialect"], **counts})
+    # An unset zone is easy to miss on a UTC server: say where this one came from.
+    shown_zone = zone.key if app_state.settings().timezone else f"{zone.key} (the system zone)"
+    for_people = {"url": database.display_url, "dialect": dialect, "timezone": shown_zone, **counts}
+    output.show_facts(facts, fmt, "Database", for_people=for_people)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -37,11 +38,14 @@ class AppState:
             from encounter_cli.db import Database
 
             self.zone()  # a bad time zone must stop a command before it writes, not after
+            hint = four_slash_hint(self.settings().database_url)  # before the file and its folders exist
             self._database = Database(self.settings())
             if self._database.created_file:
                 from encounter_cli.cli.output import note
 
-                note(f"created a new SQLite database: {self._database.url.database}")
+                note(f"created a new SQLite database: {os.path.abspath(str(self._database.url.database))}")
+                if hint:
+                    note(hint)
         return self._database
 
     def zone(self) -> ZoneInfo:
@@ -60,6 +64,18 @@ class AppState:
     def close(self) -> None:
         if self._database is not None:
             self._database.dispose()
+
+
+def four_slash_hint(url: str) -> str | None:
+    """`sqlite:///tmp/x.db` is tmp/x.db under the current directory. When tmp/ is not here but /tmp is, the
+    user most likely meant the absolute path, which takes four slashes: say so next to the new file."""
+    relative = url.removeprefix("sqlite:///")
+    if relative == url or relative.startswith("/") or "/" not in relative:
+        return None
+    top = relative.split("/", 1)[0]
+    if not os.path.isdir(os.path.join("/", top)) or os.path.exists(top):
+        return None
+    return f"hint: {url} is relative to the current directory; for /{relative} write sqlite:////{relative}"
 
 
 def state(ctx: typer.Context) -> AppState:
