@@ -43,18 +43,23 @@ def show(ctx: typer.Context, fmt: Output = OutputFormat.table) -> None:
     }
     if not settings.timezone:
         facts["timezone"]["source"] = SYSTEM_ZONE
-        if zone.key.removeprefix("Etc/") in UTC_NAMES:
-            output.note(
-                "note: no clinic time zone is set and this machine's zone is UTC, so a time typed without an "
-                "offset (09:00) is stored as 09:00 UTC; set [clinic] timezone or ENCOUNTER_TIMEZONE if the "
-                "clinic is elsewhere"
-            )
+        _warn_if_utc(zone)
     if fmt == OutputFormat.table:
         rows = ({"setting": name, **fact} for name, fact in facts.items())
         columns = ("setting", "value", "source")
         output.print_many(rows, fmt, zone, fields=columns, columns=columns, title="Settings")
     else:
         output.show_facts(facts, fmt, "Settings")
+
+
+def _warn_if_utc(system_zone: ZoneInfo) -> None:
+    """A UTC server with no zone configured books a typed 09:00 as 09:00 UTC, unnoticed until a zone is set."""
+    if system_zone.key.removeprefix("Etc/") in UTC_NAMES:
+        output.note(
+            "note: no clinic time zone is set and this machine's zone is UTC, so a time typed without an "
+            "offset (09:00) is stored as 09:00 UTC; set [clinic] timezone or ENCOUNTER_TIMEZONE if the "
+            "clinic is elsewhere"
+        )
 
 
 def _shown(app_state: AppState, zone: ZoneInfo) -> dict[str, Any]:

@@ -295,6 +295,7 @@ def test_db_info_in_every_format(clinic):
     assert row == {
         "url": facts["url"],
         "dialect": facts["dialect"],
+        "timezone": facts["timezone"],
         "tables.patients": "1",
         "tables.doctors": "1",
         "tables.appointments": "0",
