@@ -44,12 +44,9 @@ def show(ctx: typer.Context, fmt: Output = OutputFormat.table) -> None:
     if not settings.timezone:
         facts["timezone"]["source"] = SYSTEM_ZONE
         _warn_if_utc(zone)
-    if fmt == OutputFormat.table:
-        rows = ({"setting": name, **fact} for name, fact in facts.items())
-        columns = ("setting", "value", "source")
-        output.print_many(rows, fmt, zone, fields=columns, columns=columns, title="Settings")
-    else:
-        output.show_facts(facts, fmt, "Settings")
+    # For people, one `setting  value  [source]` line each, long values folded, never cut.
+    people = {name: " ".join(filter(None, [fact["value"], f"[{fact['source']}]"])) for name, fact in facts.items()}
+    output.show_facts(facts, fmt, "Settings", for_people=people)
 
 
 def _warn_if_utc(system_zone: ZoneInfo) -> None:

@@ -83,13 +83,14 @@ def row(table: str, name: str) -> list[str]:
     return words
 
 
-def test_show_as_a_table_is_one_row_per_setting(run_cli):
+def test_show_for_people_is_one_line_per_setting_with_its_source(run_cli):
     table = run_cli("--db", "sqlite:////x.db", "config", "show").stdout
-    assert row(table, "database_url") == ["database_url", "sqlite:////x.db", "option", "(--db)"]
-    assert row(table, "timezone") == ["timezone", CLINIC_ZONE, "environment", "(ENCOUNTER_TIMEZONE)"]
-    assert row(table, "output") == ["output", "table", "default"]
+    assert table.splitlines()[0] == "Settings"
+    assert row(table, "database_url") == ["database_url", "sqlite:////x.db", "[option", "(--db)]"]
+    assert row(table, "timezone") == ["timezone", CLINIC_ZONE, "[environment", "(ENCOUNTER_TIMEZONE)]"]
+    assert row(table, "output") == ["output", "table", "[default]"]
     for name in ("password_file", "table_prefix", "hours", "config_path"):
-        assert row(table, name) == [name, "default"]
+        assert row(table, name) == [name, "[default]"]
 
 
 def test_show_as_csv_is_one_row_of_value_and_source_columns(run_cli):
