@@ -94,7 +94,7 @@ class RowsRejected(EncounterError):
     """A batch import rejected rows; its kind is the worst among them (invalid > not_found > conflict)."""
 
     def __init__(self, kind: str, rejected: int, read: int) -> None:
-        super().__init__(f"{rejected} of {read} rows rejected", rejected=rejected, read=read)
+        super().__init__(f"{rejected:,} of {read:,} rows rejected", rejected=rejected, read=read)
         self.kind = kind
 
 

@@ -253,18 +253,43 @@ class UniqueKey:
             self.earlier[value] = row.line
 
 
+@dataclass(frozen=True)
+class Columns:
+    """The columns an import of one entity accepts, in the list export's order: those a row must give, those it
+    may give, and the output-only ones of the list format, accepted and ignored. `import --help` lists these."""
+
+    required: tuple[str, ...]
+    optional: tuple[str, ...]
+    ignored: tuple[str, ...]
+
+    @property
+    def accepted(self) -> frozenset[str]:
+        return frozenset((*self.required, *self.optional, *self.ignored))
+
+
 class EntityImport(Generic[ModelT]):
     """What differs between entities: accepted columns, per-row and per-batch checks."""
 
     entity: ClassVar[str]
     schema: ClassVar[type[BaseModel]]
-    output_only: ClassVar[frozenset[str]] = frozenset({"created_at", "updated_at"})
+    output_only: ClassVar[tuple[str, ...]] = ("created_at", "updated_at")
 
     def __init__(self, now: datetime, zone: ZoneInfo, *, dry_run: bool = False) -> None:
         self.now, self.zone, self.dry_run = now, zone, dry_run
         self.today = now.astimezone(zone).date()
         self.created = stamp(now)
-        self.accepted = frozenset(self.schema.model_fields) | self.output_only
+        self.accepted = self.columns().accepted
+        self.ignored = frozenset(self.output_only)
+
+    @classmethod
+    def columns(cls) -> Columns:
+        """What `check_columns` and `prepare` accept: the schema's fields, then the output-only columns."""
+        fields = cls.schema.model_fields
+        return Columns(
+            required=tuple(name for name, info in fields.items() if info.is_required()),
+            optional=tuple(name for name, info in fields.items() if not info.is_required()),
+            ignored=cls.output_only,
+        )
 
     @cached_property
     def keys(self) -> InputKeys:
@@ -288,7 +313,7 @@ class EntityImport(Generic[ModelT]):
         """Validate one record with the single-record rules; return the values to insert."""
         if not self.accepted.issuperset(record):  # one set operation per row; names the first unknown below
             raise self.unknown_field(next(name for name in record if name not in self.accepted), None)
-        given = {k: v for k, v in record.items() if v is not None and k not in self.output_only}
+        given = {k: v for k, v in record.items() if v is not None and k not in self.ignored}
         return self.schema_values(schemas.parse(self.schema, given, today=self.today))
 
     def schema_values(self, data: Any) -> dict[str, Any]:
@@ -536,9 +561,9 @@ class AppointmentImport(EntityImport[AppointmentColumns]):
 
     entity = "appointment"
     schema = schemas.AppointmentCreate
-    output_only = frozenset(
-        {"created_at", "updated_at", "end_time", "status", "cancelled_at", "cancellation_reason"}
-        | {"patient_name", "doctor_name"}  # the names come from the patient and doctor ids, whatever a row says
+    output_only = (
+        *("end_time", "status", "cancelled_at", "cancellation_reason", "created_at", "updated_at"),
+        *("patient_name", "doctor_name"),  # the names come from the patient and doctor ids, whatever a row says
     )
 
     def __init__(

@@ -213,7 +213,8 @@ def test_quoted_newlines_keep_physical_line_numbers(clinic, tmp_path, newline):
     path = write(tmp_path, "a.csv", as_csv(rows, APPOINTMENT_FIELDS, newline=newline))
     result = clinic("appointment", "import", path, "--skip-invalid", "-o", "json", expect=3)
     assert rejected(result) == [(4, "duration_minutes", "invalid"), (8, "start_time", "conflict")]
-    assert "line 4: duration_minutes:" in result.stderr and "\nline 8: doctor 1 is already booked" in result.stderr
+    assert "line 4: duration_minutes:" in result.stderr
+    assert "\nline 8: start_time: doctor 1 is already booked" in result.stderr
     reasons = [a["reason"] for a in json_out(clinic("appointment", "list", "-o", "json"))]
     assert reasons == [f"first line{newline}second, with comma", f'a{newline}b{newline}"c"']
 
