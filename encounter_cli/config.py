@@ -64,6 +64,8 @@ def load_settings(
         value, sources[name] = next(((value, source) for value, source in choices if value), (default, DEFAULT))
         return value
 
+    if db_option is not None and not db_option.strip():  # an unset variable in `--db "$DB"`: never the default
+        raise Unavailable("--db is empty", hint="give a database URL or a SQLite file path, or leave --db out")
     url = pick(
         "database_url",
         (db_option, "option (--db)"),
@@ -126,9 +128,13 @@ def find_config(option: Path | None, environ: Mapping[str, str]) -> tuple[Path |
         return option, "option (--config)"
     if environ.get("ENCOUNTER_CONFIG"):
         return Path(environ["ENCOUNTER_CONFIG"]), "environment (ENCOUNTER_CONFIG)"
-    for candidate in (Path("encounter.toml"), default_config_path(environ)):
+    found = (
+        (Path("encounter.toml"), "found in the current directory"),
+        (default_config_path(environ), "found at the XDG path"),
+    )
+    for candidate, why in found:
         if candidate.is_file():
-            return candidate, DEFAULT
+            return candidate, why
     return None, DEFAULT
 
 

@@ -233,12 +233,17 @@ def resolve_url(settings: Settings) -> URL:
     return url
 
 
+NOT_FILE_PATHS = {"", ":memory:", "-"}
+
+
 def _parse_url(text: str) -> URL:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:  # bytes that are not UTF-8, from the environment or a config file
         raise Unavailable("database URL is not valid UTF-8 text") from None
     if "://" not in text and not URL_SCHEME.match(text):  # a plain file path: SQLite
+        if text.strip() in NOT_FILE_PATHS:  # a file named ":memory:" or "-" is never what was meant
+            raise Unavailable(f'"{text}" is not a database file path', hint="give a file path, e.g. --db ./clinic.db")
         return URL.create("sqlite", database=os.path.abspath(os.path.expanduser(text)))
     try:
         url = make_url(text)

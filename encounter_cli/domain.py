@@ -26,7 +26,8 @@ CONTROL_CODES = (
 )
 LINE_BREAKS_AND_TABS = "\t\n\r"  # the controls free text (a reason) may hold
 # The clinic days the command line reads wherever it takes a day or a time (clinic_time.clinic_day): its
-# option help and its error hints quote these texts, so they stay true together. The API reads ISO only.
+# option help and its error hints quote these texts, so they stay true together.
+# The API's `date` reads the same days; its times are RFC 3339 only.
 DAY_FORMS = (
     "YYYY-MM-DD, today, tomorrow, yesterday, a weekday (mon or monday: the next one, today included), +3d or -1w"
 )

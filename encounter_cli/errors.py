@@ -56,14 +56,18 @@ class InvalidInput(EncounterError):
 
     kind = "invalid"
 
-    def __init__(self, field: str, value: Any, rule: str, *, hint: str | None = None) -> None:
+    def __init__(self, field: str, value: Any, rule: str, *, hint: str | None = None, other: str | None = None) -> None:
+        """`other`: a second input the rule compares with, written `{other}` in `rule` (`is later than {other}`)."""
         self._shown = "" if value is None else f' "{_clip(str(value))}"'
-        self.rule = rule
-        super().__init__(self.named(field), field=field, hint=hint, value=_plain(value))
+        self._rule, self.other = rule, other
+        self.rule = rule.format(other=other) if other else rule
+        super().__init__(self.named(field), field=field, hint=hint, value=_plain(value), other=other)
 
-    def named(self, name: str) -> str:
-        """The message with the input called `name`: the command line says `--dob` where the field is date_of_birth."""
-        return f"{name}:{self._shown} {self.rule}"
+    def named(self, name: str, other: str | None = None) -> str:
+        """The message with the inputs called `name` and `other`: the command line says `--dob` where the field is
+        date_of_birth."""
+        rule = self._rule.format(other=other or self.other) if self.other else self.rule
+        return f"{name}:{self._shown} {rule}"
 
 
 class NotFound(EncounterError):

@@ -38,7 +38,8 @@ def hours(
 ) -> None:
     """Show or set a doctor's weekly working hours (clinic wall time). Bookings must fall inside them.
 
-    Without --set or --clear, shows the hours in effect: the doctor's own, else the clinic's [clinic] hours.
+    Without --set or --clear, shows the hours in effect: the doctor's own, else the clinic's hours
+    (the config's clinic.hours).
     Setting hours keeps existing bookings and says how many future ones now fall outside.
 
     Example: encounter doctor hours 3 --set "mon-fri 09:00-12:30,13:30-17:00" --set "sat 09:00-12:00"

@@ -77,7 +77,8 @@ def _as_typed(error: BaseException, options: Collection[str]) -> str | None:
     if not isinstance(error, InvalidInput) or not error.field:
         return None
     option = option_of(error.field, options)
-    return error.named(option) if option else None
+    other = option_of(error.other, options) if error.other else None
+    return error.named(option, other) if option else None
 
 
 def report_usage(error: usage.ClickException, args: Sequence[str]) -> int:
@@ -87,21 +88,40 @@ def report_usage(error: usage.ClickException, args: Sequence[str]) -> int:
     details: dict[str, Any] = {}
     if isinstance(error, usage.BadParameter) and error.param is not None and error.param.opts:
         details["option"] = error.param.opts[0]
-    _print_error("usage", error.exit_code, error.format_message(), hint, details, wants_json(args))
+    _print_error("usage", error.exit_code, error.format_message(), hint, details, wants_json(args, context))
     return error.exit_code
 
 
-def wants_json(args: Sequence[str]) -> bool:
-    """Whether `-o json` was asked for, read from the raw arguments: a usage error may stop before they are parsed."""
+def wants_json(args: Sequence[str], context: Any = None) -> bool:
+    """Whether `-o json` was asked for, read from the raw arguments: a usage error may stop before they are parsed.
+
+    The value of another option (`--reason -ojson`) is skipped when the failing command's options are known."""
     chosen = os.environ.get("ENCOUNTER_OUTPUT", "")
-    for before, arg in zip(["", *args], args, strict=False):
-        if before in ("-o", "--output"):
-            chosen = arg
+    takes_value = _options_with_values(context)
+    remaining = iter(args)
+    for arg in remaining:
+        if arg == "--":
+            break
+        if arg in ("-o", "--output"):
+            chosen = next(remaining, "")
         elif arg.startswith("--output="):
             chosen = arg.split("=", 1)[1]
-        elif arg.startswith("-o") and len(arg) > 2:
+        elif arg.startswith("-o") and not arg.startswith("--"):
             chosen = arg[2:]
+        elif arg in takes_value:
+            next(remaining, None)  # its value, whatever it looks like
     return chosen == "json"
+
+
+def _options_with_values(context: Any) -> set[str]:
+    """The options of `context`'s command and of its parents that take a value (`--reason TEXT`, `--db URL`)."""
+    names: set[str] = set()
+    while context is not None:
+        for param in context.command.params:
+            if param.param_type_name == "option" and not getattr(param, "is_flag", False):
+                names.update(param.opts)
+        context = context.parent
+    return names
 
 
 def _print_error(

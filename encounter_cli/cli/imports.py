@@ -240,7 +240,7 @@ def _summarise(report: ImportReport, dry_run: bool, skip_invalid: bool, interrup
     elif interrupted:
         _say("stopped early: nothing was written")
     elif report.rejected and not skip_invalid and not dry_run:
-        _say("nothing was written: fix the rows above, or use --skip-invalid to write the good ones")
+        _say("nothing was written: fix the rejected rows, or use --skip-invalid to write the good ones")
 
 
 def _naming_field(rejection: Rejection) -> str:

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 DEFAULT_TABLE_ROWS = 100
 WRITE_BATCH = 1000  # machine-format lines per write
 VERTICAL_BELOW = 60  # terminal columns: narrower ones list one record per block
+MIN_TEXT_CELLS = 8  # a text column narrower than this shows too little: a list goes vertical then
 UNBOUNDED_WIDTH = 100_000  # off a terminal rows are never wrapped or cut
 SPAN_COLUMN = "when"  # a table column showing start_time and end_time as one span
 # Columns of short fixed-format values keep their width; every other column may be shortened to fit.
@@ -389,7 +390,9 @@ def _print_table(
 ) -> None:
     where = screen()
     heading = f"{_titled(title, columns, zone)}: {len(items)}"
-    if where.vertical:
+    # One line per row: line breaks and other controls in stored text show as escapes here.
+    rows = [[printable(_table_value(item, name, zone, where)) for name in columns] for item in items]
+    if where.vertical or (where.terminal and _text_gets_too_little(rows, columns, headings, where.width)):
         _print_records(items, columns, zone, heading, headings, where)
         return
     from rich.console import Group
@@ -401,11 +404,24 @@ def _print_table(
         # Fixed-format columns keep their width; text columns give way, shortened with an ellipsis.
         fixed = name in FIXED_COLUMNS
         table.add_column(Text(headings.get(name, name), no_wrap=True, overflow="ellipsis"), no_wrap=fixed)
-    for item in items:
-        # One line per row: line breaks and other controls in stored text show as escapes here.
-        cells = (printable(_table_value(item, name, zone, where)) for name in columns)
-        table.add_row(*(Text(cell, no_wrap=True, overflow="ellipsis") for cell in cells))
+    for row in rows:
+        table.add_row(*(Text(cell, no_wrap=True, overflow="ellipsis") for cell in row))
     _print_plain(Group(_title(heading), table), where)
+
+
+def _text_gets_too_little(
+    rows: list[list[str]], columns: tuple[str, ...], headings: Mapping[str, str], width: int
+) -> bool:
+    """Whether the text columns would be left fewer than MIN_TEXT_CELLS each beside the fixed ones (a span
+    past midnight is 33 cells): then records read better one per block than as `Ma…  Gr…` columns."""
+    from rich.cells import cell_len
+
+    fixed = [i for i, name in enumerate(columns) if name in FIXED_COLUMNS]
+    used = sum(
+        max([cell_len(headings.get(columns[i], columns[i]))] + [cell_len(row[i]) for row in rows]) for i in fixed
+    )
+    left = width - used - 2 * (len(columns) - 1)  # two spaces between columns
+    return left < MIN_TEXT_CELLS * (len(columns) - len(fixed))
 
 
 def _print_records(

@@ -170,7 +170,7 @@ def contains_ignoring_case(session: Session, text: str, columns: Sequence[Any]) 
 def every_word_in(session: Session, text: str, columns: Sequence[Any]) -> ColumnElement[bool]:
     """Each whitespace-separated word of `text` is in one of `columns` (as `contains_ignoring_case`), so
     "lovelace ada" finds Ada Lovelace. One word is exactly `contains_ignoring_case`: no slower search."""
-    words = text.split() or [text]  # only spaces: matched as typed
+    words = text.split()
     if len(words) == 1:
         return contains_ignoring_case(session, words[0], columns)
     return and_(*(contains_ignoring_case(session, word, columns) for word in words))

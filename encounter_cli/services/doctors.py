@@ -60,7 +60,7 @@ def list_doctors(
         query = query.where(doctor.is_active == active)
     if specialization:
         query = query.where(contains_ignoring_case(session, specialization, [doctor.specialization]))
-    if search:
+    if search and not search.isspace():  # spaces alone: no search, as an empty one
         query = query.where(every_word_in(session, search, [doctor.full_name]))
     return Listing(session, query, limit, offset)
 

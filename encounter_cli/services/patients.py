@@ -41,7 +41,7 @@ def list_patients(
     """Patients by id; `search` as `_found_by` reads it."""
     patient = models_of(session).Patient
     query = select(patient).order_by(patient.id)
-    if search:
+    if search and not search.isspace():  # spaces alone: no search, as an empty one
         query = query.where(_found_by(session, search))
     return Listing(session, query, limit, offset)
 

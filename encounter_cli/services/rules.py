@@ -214,7 +214,9 @@ def not_started(appointment_id: int, outcome: str) -> Conflict:
 
 def range_reversed(start: datetime, end: datetime, zone: ZoneInfo) -> InvalidInput:
     """A stretch of time (time off: `--from`/`--to`) whose end is not after its start."""
-    return InvalidInput("end_time", show(end, zone), f"must be later than start_time ({show(start, zone)})")
+    return InvalidInput(
+        "end_time", show(end, zone), f"must be later than {{other}} ({show(start, zone)})", other="start_time"
+    )
 
 
 # --- the checks ---------------------------------------------------------------------------------------------------
@@ -234,7 +236,9 @@ def ensure_exists(session: Session, model: type[Any], entity: str, entity_id: in
 def ensure_range(start_from: datetime | None, start_before: datetime | None, zone: ZoneInfo) -> None:
     """A time range whose start is later than its end is a typo, not an empty answer."""
     if start_from is not None and start_before is not None and start_from > start_before:
-        raise InvalidInput("from", show(start_from, zone), f"is later than to ({show(start_before, zone)})")
+        raise InvalidInput(
+            "from", show(start_from, zone), f"is later than {{other}} ({show(start_before, zone)})", other="to"
+        )
 
 
 def ensure_id_free(session: Session, model: type[Any], entity: str, entity_id: int | None) -> None:

@@ -58,7 +58,7 @@ def test_show_names_option_environment_and_file(run_cli, tmp_path):
         "timezone": ("Europe/Berlin", in_file),
         "hours": ("mon-fri 09:00-17:00", in_file),
         "output": ("table", "default"),
-        "config_path": (str(config), "default"),
+        "config_path": (str(config), "found in the current directory"),
     }
     env = {"ENCOUNTER_DATABASE_URL": "sqlite:////from/env.db", "ENCOUNTER_TIMEZONE": "Asia/Tokyo"}
     settings = shown(run_cli("config", "show", "-o", "json", env={**env, "ENCOUNTER_OUTPUT": "json"}))
@@ -153,7 +153,7 @@ def test_init_writes_the_example_to_the_xdg_path_once(run_cli, isolated_env):
     assert target.read_bytes() == EXAMPLE_CONFIG.read_bytes()
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
     settings = shown(run_cli("config", "show", "-o", "json"))
-    assert settings["config_path"] == (str(target), "default")
+    assert settings["config_path"] == (str(target), "found at the XDG path")
     assert {source for name, (_, source) in settings.items() if name not in ("config_path", "timezone")} == {"default"}
 
     target.write_text("# mine\n")
@@ -172,7 +172,10 @@ def test_init_with_a_path_writes_there_and_says_how_to_use_it(run_cli, tmp_path)
 
     (tmp_path / "encounter.toml").write_text("")  # ./encounter.toml comes before the XDG file
     result = run_cli("config", "init")
-    assert result.stderr == f"note: encounter reads {tmp_path / 'encounter.toml'} instead (default)\n"
+    assert (
+        result.stderr
+        == f"note: encounter reads {tmp_path / 'encounter.toml'} instead (found in the current directory)\n"
+    )
 
 
 def test_init_where_no_folder_can_be_made_exits_6(run_cli, tmp_path):

@@ -94,7 +94,7 @@ def test_each_rejected_row_is_one_escaped_line(cli, tmp_path):
         f'line 5: first_name: "Eve\\x1b[31m" {rule}',
         'line 6: email: "zoë@" is not a valid email address (There must be something after the @-sign.)',
         "read 4, written 0, rejected 4",
-        "nothing was written: fix the rows above, or use --skip-invalid to write the good ones",
+        "nothing was written: fix the rejected rows, or use --skip-invalid to write the good ones",
         "error: 4 of 4 rows rejected",
     ]
 
@@ -187,7 +187,7 @@ def test_reimporting_twenty_thousand_rows_prints_fifty_lines_and_a_count(cli, tm
     assert lines[0] == 'line 2: email: "p0@example.org" is already used by another patient'
     assert lines[50:52] == ["… and 19,950 more (-o json lists all)", "read 20,000, written 0, rejected 20,000"]
     assert lines[52:54] == [
-        "nothing was written: fix the rows above, or use --skip-invalid to write the good ones",
+        "nothing was written: fix the rejected rows, or use --skip-invalid to write the good ones",
         "error: 20,000 of 20,000 rows rejected",
     ]
     assert len(lines) == 55 and json.loads(lines[54])["error"]["message"] == "20,000 of 20,000 rows rejected"

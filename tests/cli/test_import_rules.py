@@ -366,7 +366,7 @@ def test_all_or_nothing_reports_every_failing_row_and_writes_nothing(cli, tmp_pa
     assert result.stderr.splitlines()[:-2] == [
         *(f"line {r['line']}: {r['message']}" for r in MIXED_REJECTED),
         "read 5, written 0, rejected 3",
-        "nothing was written: fix the rows above, or use --skip-invalid to write the good ones",
+        "nothing was written: fix the rejected rows, or use --skip-invalid to write the good ones",
     ]
     assert error_json(result) == {
         "type": "invalid", "exit_code": 3, "message": "3 of 5 rows rejected", "details": {"rejected": 3, "read": 5},

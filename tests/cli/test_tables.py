@@ -143,3 +143,11 @@ def test_help_honours_no_color_too(run_cli):
     assert "\x1b[" in run_cli("patient", "list", "--help", env=on_terminal(100)).stdout
     assert "\x1b" not in run_cli("patient", "list", "--help", env=on_terminal(100, NO_COLOR="1")).stdout
     assert "\x1b[" in run_cli("patient", "list", "--help", env=on_terminal(100)).stdout  # and only then
+
+
+def test_a_list_goes_vertical_when_its_text_columns_would_be_stubs(clinic):
+    """At 70 columns a span past midnight (33 cells) leaves the name columns a few cells each."""
+    lines = table_lines(clinic("appointment", "list", "--date", "2031-01-06", env=on_terminal(70)).stdout)
+    assert re.match(r"id\s+1$", lines[2]) and max(cell_len(line) for line in lines) <= 70
+    one_day = table_lines(clinic("patient", "list", env=on_terminal(70)).stdout)
+    assert one_day[1].split()[0] == "id" and len(one_day) == 4  # enough room: still a table, a line per patient

@@ -108,3 +108,39 @@ def test_completion_completes_commands_and_options(run_cli):
 
 def test_help_offers_completion_install(run_cli):
     assert "--install-completion" in run_cli("--help").stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (("appointment", "list", "--from", "2031-01-07", "--to", "2031-01-06"),
+         'error: --from: "2031-01-07T00:00:00-05:00" is later than --to (2031-01-06T00:00:00-05:00)'),
+        (("doctor", "time-off", "add", "1", "--from", "2031-01-06T12:00", "--to", "2031-01-06T10:00"),
+         'error: --to: "2031-01-06T10:00:00-05:00" must be later than --from (2031-01-06T12:00:00-05:00)'),
+    ],
+)  # fmt: skip
+def test_a_rule_comparing_two_options_names_both_as_typed(cli, args, line):
+    cli("doctor", "add", "--full-name", "D", "--specialization", "S")
+    result = cli(*args, "-o", "json", expect=3)
+    assert result.stderr.splitlines()[0] == line
+    assert error_json(result)["details"]["other"] in ("to", "start_time")  # JSON keeps the fields' names
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("appointment", "book", "--reason", "-ojson", "--patient", "1"),
+        ("patient", "add", "--first-name", "--output=json"),
+        ("patient", "list", "--search", "-o", "--bogus"),
+        ("patient", "list", "--bogus", "--", "-o", "json"),
+    ],
+)
+def test_another_options_value_never_asks_for_json(run_cli, args):
+    assert "{" not in run_cli(*args, expect=2).stderr
+
+
+@pytest.mark.parametrize("path", [":memory:", "-", "", " "])
+def test_a_db_that_is_no_file_path_is_refused(run_cli, tmp_path, path):
+    result = run_cli("--db", path, "patient", "list", expect=6)
+    assert result.stderr.startswith("error: ")
+    assert list(tmp_path.iterdir()) == []  # no stray file, and not the default database either

@@ -180,7 +180,7 @@ def test_every_setting_names_its_source(home, environ):
     settings = load_settings(environ=environ)
     assert (settings.timezone, settings.output) == ("Europe/Berlin", "ndjson")
     assert settings.sources == {
-        "config_path": "default",
+        "config_path": "found at the XDG path",
         "database_url": "default",
         "password_file": f"file {xdg}",
         "table_prefix": f"file {xdg}",
