@@ -25,6 +25,7 @@ from encounter_cli.cli.options import (
     OutputFormat,
     PatientId,
     RecordId,
+    RecordOutput,
 )
 from encounter_cli.cli.schedule import slots
 from encounter_cli.cli.state import state
@@ -98,7 +99,7 @@ def list_(
     status: Annotated[AppointmentStatus | None, typer.Option("--status", help="Only this status.")] = None,
     limit: Limit = None,
     offset: Offset = 0,
-    fmt: Output = OutputFormat.table,
+    fmt: RecordOutput = OutputFormat.table,
 ) -> None:
     """List appointments in start order. Without filters: booked ones from the start of today on.
 
@@ -127,7 +128,7 @@ def list_(
 
 
 @app.command("show")
-def show(ctx: typer.Context, appointment_id: RecordId, fmt: Output = OutputFormat.table) -> None:
+def show(ctx: typer.Context, appointment_id: RecordId, fmt: RecordOutput = OutputFormat.table) -> None:
     """Show one appointment.
 
     Example: encounter appointment show 7 -o json

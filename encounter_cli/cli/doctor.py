@@ -13,7 +13,7 @@ import typer
 from encounter_cli.cli import availability, output
 from encounter_cli.cli.errors import CommandGroup
 from encounter_cli.cli.imports import add_import_command
-from encounter_cli.cli.options import Limit, Offset, Output, OutputFormat, RecordId
+from encounter_cli.cli.options import Limit, Offset, Output, OutputFormat, RecordId, RecordOutput
 from encounter_cli.cli.state import state
 
 app = typer.Typer(help="Manage doctors.", no_args_is_help=True)
@@ -56,7 +56,7 @@ def list_(
     ] = None,
     limit: Limit = None,
     offset: Offset = 0,
-    fmt: Output = OutputFormat.table,
+    fmt: RecordOutput = OutputFormat.table,
 ) -> None:
     """List doctors by id.
 
@@ -76,7 +76,7 @@ def list_(
 
 
 @app.command("show")
-def show(ctx: typer.Context, doctor_id: RecordId, fmt: Output = OutputFormat.table) -> None:
+def show(ctx: typer.Context, doctor_id: RecordId, fmt: RecordOutput = OutputFormat.table) -> None:
     """Show one doctor.
 
     Example: encounter doctor show 3

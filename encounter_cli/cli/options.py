@@ -18,6 +18,7 @@ class OutputFormat(str, Enum):
     ndjson = "ndjson"
     csv = "csv"
     csv_safe = "csv-safe"  # csv for spreadsheets: no cell can start a formula
+    fhir = "fhir"  # FHIR R4 resources as NDJSON: only list and show of patients, doctors, appointments (RecordOutput)
 
     @property
     def is_csv(self) -> bool:
@@ -31,14 +32,39 @@ def _remember_output(ctx: typer.Context, value: str) -> str:
     return ctx.meta[OUTPUT_META_KEY].value
 
 
+def _no_fhir(ctx: typer.Context, param: typer.CallbackParam, value: str) -> str:
+    """`-o fhir` is for list and show of records (RecordOutput): typed elsewhere it is a usage error (exit 2);
+    from ENCOUNTER_OUTPUT (set for exports) it leaves the command its table, as `schedule day` does with csv."""
+    if value == OutputFormat.fhir.value:
+        source = ctx.get_parameter_source(param.name or "")
+        if source is None or source.name != "ENVIRONMENT":
+            raise typer.BadParameter(f"fhir is only for list and show of patients, doctors and appointments; {HERE}")
+        value = OutputFormat.table.value
+    return _remember_output(ctx, value)
+
+
+HERE = "this command prints table, json, ndjson, csv or csv-safe"
+FORMATS = "table, json, ndjson, csv, or csv-safe (csv for spreadsheets: = + - @ cells get a ')"
 Output = Annotated[
     OutputFormat,
     typer.Option(
         "--output",
         "-o",
         envvar="ENCOUNTER_OUTPUT",
+        callback=_no_fhir,
+        metavar="[table|json|ndjson|csv|csv-safe]",
+        help=f"Output format: {FORMATS}.",
+    ),
+]
+# list and show of patients, doctors and appointments: FHIR R4 too (encounter_cli.fhir).
+RecordOutput = Annotated[
+    OutputFormat,
+    typer.Option(
+        "--output",
+        "-o",
+        envvar="ENCOUNTER_OUTPUT",
         callback=_remember_output,
-        help="Output format: table, json, ndjson, csv, or csv-safe (csv for spreadsheets: = + - @ cells get a ').",
+        help=f"Output format: {FORMATS}, or fhir (FHIR R4 resources, one per line).",
     ),
 ]
 Limit = Annotated[int | None, typer.Option("--limit", min=1, max=MAX_ROWS, help="Return at most N rows.")]

@@ -162,7 +162,11 @@ APPOINTMENT = Kind(
 def show_record(obj, kind: Kind, fmt: OutputFormat, zone: tzinfo) -> None:
     from encounter_cli.models import fields_of
 
-    print_one(record(obj, fields_of(obj.__class__)), fmt, zone, f"{kind.title} {obj.id}")
+    item = record(obj, fields_of(obj.__class__))
+    if fmt == OutputFormat.fhir:
+        _print_fhir(kind, iter([item]), zone)
+        return
+    print_one(item, fmt, zone, f"{kind.title} {obj.id}")
 
 
 def show_listing(
@@ -173,6 +177,10 @@ def show_listing(
     `title`: the table's, where it says more than the kind (`Appointments on 2026-12-01`)."""
     from encounter_cli.models import fields_of, models_of
 
+    if fmt == OutputFormat.fhir:
+        columns, rows = listing.stored_rows()
+        _print_fhir(kind, _loaded(columns, rows), zone)
+        return
     if fmt != OutputFormat.table:
         columns, rows = listing.stored_rows()
         _print_lines(columns, rows, fmt, zone)
@@ -306,6 +314,24 @@ def _print_lines(columns: list[StoredColumn], rows: Iterator[Sequence[Any]], fmt
     if fmt.is_csv:
         STDOUT.write(export.csv_header(columns) + "\n")
     for batch in batches:
+        STDOUT.write("\n".join(batch) + "\n")
+
+
+def _loaded(columns: list[StoredColumn], rows: Iterator[Sequence[Any]]) -> Iterator[dict[str, Any]]:
+    """Stored rows as records of the ORM's values (aware UTC times), one at a time."""
+    loads = [(column.name, column.load or (lambda value: value)) for column in columns]
+    for row in rows:
+        yield {name: load(value) for (name, load), value in zip(loads, row, strict=True)}
+
+
+def _print_fhir(kind: Kind, items: Iterator[Mapping[str, Any]], zone: tzinfo) -> None:
+    """Records as FHIR R4 resources, NDJSON (encounter_cli.fhir), a batch of lines per write."""
+    from encounter_cli.fhir import resources
+
+    lines = (
+        json.dumps(resource, ensure_ascii=False) for item in items for resource in resources(kind.name, item, zone)
+    )
+    for batch in iter(lambda: list(islice(lines, WRITE_BATCH)), []):
         STDOUT.write("\n".join(batch) + "\n")
 
 

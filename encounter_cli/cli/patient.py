@@ -12,7 +12,7 @@ import typer
 
 from encounter_cli.cli import output
 from encounter_cli.cli.imports import add_import_command
-from encounter_cli.cli.options import Limit, Offset, Output, OutputFormat, RecordId
+from encounter_cli.cli.options import Limit, Offset, Output, OutputFormat, RecordId, RecordOutput
 from encounter_cli.cli.state import state
 
 app = typer.Typer(help="Manage patients.", no_args_is_help=True)
@@ -64,7 +64,7 @@ def list_(
     search: Annotated[str | None, typer.Option("--search", metavar="TEXT", help=SEARCH_HELP)] = None,
     limit: Limit = None,
     offset: Offset = 0,
-    fmt: Output = OutputFormat.table,
+    fmt: RecordOutput = OutputFormat.table,
 ) -> None:
     """List patients by id.
 
@@ -79,7 +79,7 @@ def list_(
 
 
 @app.command("show")
-def show(ctx: typer.Context, patient_id: RecordId, fmt: Output = OutputFormat.table) -> None:
+def show(ctx: typer.Context, patient_id: RecordId, fmt: RecordOutput = OutputFormat.table) -> None:
     """Show one patient.
 
     Example: encounter patient show 12 -o json
