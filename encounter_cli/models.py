@@ -150,7 +150,7 @@ class AuditEntryColumns:
 
     id: Mapped[int] = mapped_column("id", Integer, primary_key=True, autoincrement=True)
     occurred_at: Mapped[datetime] = mapped_column("occurredAt", UTCDateTime())
-    actor: Mapped[str] = mapped_column("actor", String(100))
+    actor: Mapped[str] = mapped_column("actor", ExactString(100))  # filtered exactly, as on SQLite
     source: Mapped[str] = mapped_column("source", String(10))  # cli, api or import
     action: Mapped[str] = mapped_column("action", String(40))  # patient.add, appointment.cancel ...
     entity: Mapped[str] = mapped_column("entity", String(20))  # patient, doctor, appointment, time_off, api_token
