@@ -240,6 +240,12 @@ def test_each_import_batch_is_one_entry(cli, tmp_path, monkeypatch):
         {"created": 1, "ids": [[m5, m5]]},
     ]
 
+    # Ids given by the file, below and above the highest stored one, with gaps between them.
+    gaps = [{"id": n, "full_name": f"Dr {n}", "specialization": "G"} for n in (5, 40, 30)]
+    cli("doctor", "import", _write(tmp_path, "gaps.csv", gaps))
+    [entry] = entries(cli, "--action", "doctor.import", "--offset", "1")
+    assert entry["changes"] == {"created": 3, "ids": [[5, 5], [30, 30], [40, 40]]}
+
 
 @pytest.fixture
 def history(cli):
