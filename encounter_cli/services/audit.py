@@ -8,7 +8,6 @@ return; a failed change raises first, or rolls back with its entry.
 
 from __future__ import annotations
 
-import getpass
 import json
 import os
 from collections.abc import Iterable, Mapping
@@ -63,6 +62,8 @@ def _actor_name(text: str, field: str) -> str:
 
 
 def _os_user() -> str:
+    import getpass  # only when neither --actor nor the environment names one
+
     try:  # getpass fails without a login name (a container's uid with no passwd entry)
         return getpass.getuser()[:ACTOR_MAX] or UNKNOWN_USER
     except (KeyError, OSError, ImportError):
@@ -95,8 +96,7 @@ def record(
         entity_id=entity_id,
         changes=json.dumps(dict(changes), default=_json_value, ensure_ascii=False, separators=(",", ":")),
     )
-    session.add(entry)
-    session.flush()
+    session.add(entry)  # inserted by the commit's flush, with the change
     return entry
 
 
