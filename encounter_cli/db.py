@@ -74,6 +74,9 @@ class Database:
         self._sqlite_writer = threading.Lock()
         self._sessions = sessionmaker(expire_on_commit=False, info={"models": self.models})
         self._tables_ready = not self.is_sqlite  # server databases are never altered implicitly
+        # Who this process's changes are from (services.audit.Actor), set once by the front end; each session
+        # carries it in `info["actor"]`, where the audit trail reads it. An API request sets its own there.
+        self.actor: object | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -89,7 +92,7 @@ class Database:
         """
         self._ensure_sqlite_tables()
         bind = self.engine.execution_options(encounter_write=write, encounter_wait_s=_lock_wait(deadline))
-        session = self._sessions(bind=bind)
+        session = self._sessions(bind=bind, info={"actor": self.actor})
         try:
             with translate_errors(self.display_url):
                 session.begin()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, cast
 
-from sqlalchemy import DateTime, Dialect, String
+from sqlalchemy import DateTime, Dialect, String, Text
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 
@@ -46,3 +46,20 @@ class ExactString(TypeDecorator[str]):
         if dialect.name in ("mysql", "mariadb"):
             return dialect.type_descriptor(String(length, collation="utf8mb4_bin"))
         return dialect.type_descriptor(String(length))
+
+
+class LongText(TypeDecorator[str]):
+    """Unbounded text: MySQL's TEXT stops at 64 KB, so there it is LONGTEXT (an import's ids can pass that).
+
+    The MySQL type is imported only for MySQL, as `ExactString` avoids loading that dialect on SQLite.
+    """
+
+    impl = Text
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name in ("mysql", "mariadb"):
+            from sqlalchemy.dialects.mysql import LONGTEXT
+
+            return dialect.type_descriptor(LONGTEXT())
+        return dialect.type_descriptor(Text())

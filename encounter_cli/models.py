@@ -24,7 +24,7 @@ from sqlalchemy.orm import (
     query_expression,
 )
 
-from encounter_cli.db_types import ExactString, UTCDateTime
+from encounter_cli.db_types import ExactString, LongText, UTCDateTime
 from encounter_cli.domain import AppointmentStatus
 
 MYSQL_TABLE_OPTIONS = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_unicode_ci", "mysql_engine": "InnoDB"}
@@ -138,6 +138,26 @@ class ApiTokenColumns:
     created_at: Mapped[datetime] = mapped_column("createdAt", UTCDateTime())
 
 
+class AuditEntryColumns:
+    """One recorded change (README: Audit trail): who, from where, what, to which record, and the values.
+
+    Written in the same transaction as the change; nothing edits or deletes an entry.
+    """
+
+    if TYPE_CHECKING:
+
+        def __init__(self, **values: Any) -> None: ...
+
+    id: Mapped[int] = mapped_column("id", Integer, primary_key=True, autoincrement=True)
+    occurred_at: Mapped[datetime] = mapped_column("occurredAt", UTCDateTime())
+    actor: Mapped[str] = mapped_column("actor", ExactString(100))  # filtered exactly, as on SQLite
+    source: Mapped[str] = mapped_column("source", String(10))  # cli, api or import
+    action: Mapped[str] = mapped_column("action", String(40))  # patient.add, appointment.cancel ...
+    entity: Mapped[str] = mapped_column("entity", String(20))  # patient, doctor, appointment, time_off, api_token
+    entity_id: Mapped[int | None] = mapped_column("entityId", Integer)  # None for an import batch
+    changes: Mapped[str] = mapped_column("changes", LongText())  # JSON: {"field": [old, new]}
+
+
 def table_name(prefix: str, kind: str) -> str:
     """`clinic` + `ApiTokens` → `clinicApiTokens`; no prefix → `apiTokens`."""
     return f"{prefix}{kind}" if prefix else kind[:1].lower() + kind[1:]
@@ -153,6 +173,7 @@ class Models:
     ApiToken: type[ApiTokenColumns]
     DoctorHours: type[DoctorHoursColumns]
     DoctorTimeOff: type[DoctorTimeOffColumns]
+    AuditEntry: type[AuditEntryColumns]
 
 
 @cache
@@ -167,8 +188,8 @@ def models_for(prefix: str = "", dialect: str = "sqlite") -> Models:
     class Base(DeclarativeBase):
         pass
 
-    kinds = ("Patients", "Doctors", "Appointments", "ApiTokens", "DoctorHours", "DoctorTimeOff")
-    patients, doctors, appointments, api_tokens, hours, time_off = (table_name(prefix, k) for k in kinds)
+    kinds = ("Patients", "Doctors", "Appointments", "ApiTokens", "DoctorHours", "DoctorTimeOff", "AuditLog")
+    patients, doctors, appointments, api_tokens, hours, time_off, audit_log = (table_name(prefix, k) for k in kinds)
 
     class Patient(PatientColumns, Base):
         __tablename__ = patients
@@ -203,7 +224,16 @@ def models_for(prefix: str = "", dialect: str = "sqlite") -> Models:
         table_prefix = prefix
         __table_args__ = (Index(f"ix_{time_off}_doctor_start", "doctorId", "startTime"), options)
 
-    return Models(prefix, Base.metadata, Patient, Doctor, Appointment, ApiToken, DoctorHours, DoctorTimeOff)
+    class AuditEntry(AuditEntryColumns, Base):
+        __tablename__ = audit_log
+        __table_args__ = (
+            # One record's history, and a period's entries, read from an index.
+            Index(f"ix_{audit_log}_entity", "entity", "entityId"),
+            Index(f"ix_{audit_log}_occurred", "occurredAt"),
+            options,
+        )
+
+    return Models(prefix, Base.metadata, Patient, Doctor, Appointment, ApiToken, DoctorHours, DoctorTimeOff, AuditEntry)
 
 
 def models_of(session: Session) -> Models:

@@ -15,7 +15,7 @@ from encounter_cli import __version__
 from encounter_cli.api import errors, middleware
 from encounter_cli.api.bodies import JsonBody
 from encounter_cli.api.deps import Clinic, Threads
-from encounter_cli.api.routes import appointments, availability, doctors, health, patients, schedule
+from encounter_cli.api.routes import appointments, audit, availability, doctors, health, patients, schedule
 from encounter_cli.config import SERVE_NO_AUTH_VARIABLE, Settings, load_settings
 
 DESCRIPTION = """Patients, doctors and appointments of an outpatient clinic, with the rules of the command line.
@@ -24,7 +24,7 @@ Every route but `/health`, `/docs` and `/openapi.json` needs `Authorization: Bea
 (`encounter api-token add NAME`). Times are RFC 3339 with an offset; errors are
 `{"detail": ..., "error": {"type", "message", "details"}}`.
 """
-ROUTERS = (patients, doctors, availability, appointments, schedule, health)
+ROUTERS = (patients, doctors, availability, appointments, schedule, audit, health)
 FRAMEWORK_SCHEMAS = ("HTTPValidationError", "ValidationError")  # of FastAPI's 422, which this API never sends
 
 

@@ -21,6 +21,7 @@ from encounter_cli.config import Settings
 from encounter_cli.db import Database
 from encounter_cli.errors import InvalidInput
 from encounter_cli.services import api_tokens
+from encounter_cli.services.audit import Actor
 from encounter_cli.working_hours import NO_HOURS, WeeklyHours
 
 T = TypeVar("T")
@@ -106,6 +107,7 @@ class Caller:
                 if holder is None:
                     raise Unauthorized("the bearer token is not valid (revoked, or never issued)")
                 self.name = holder
+            session.info["actor"] = Actor(self.name, "api")  # the audit trail's who, for this request
             return work(session)
 
         transaction = functools.partial(self.clinic.database.run, authorised, write=write)

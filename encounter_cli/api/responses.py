@@ -119,6 +119,22 @@ class Health(BaseModel):
     status: str
 
 
+class AuditEntry(BaseModel):
+    model_config = example(
+        id=41, occurred_at="2026-11-20T10:02:11+01:00", actor="reception-desk", source="api",
+        action="appointment.cancel", entity="appointment", entity_id=7,
+        changes='{"status":["booked","cancelled"],"cancelled_at":[null,"2026-11-20T09:02:11+00:00"]}',
+    )  # fmt: skip
+    id: int
+    occurred_at: datetime
+    actor: str
+    source: str  # cli, api or import
+    action: str
+    entity: str
+    entity_id: int | None  # null for an import batch, whose ids are in `changes`
+    changes: str  # JSON text: {"field": [old, new]}
+
+
 def record(obj: object, zone: ZoneInfo, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
     """One record as a JSON object, spaced as the lists of `page` are."""
     body = json.dumps(export.machine_record(obj, zone), ensure_ascii=False)

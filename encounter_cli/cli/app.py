@@ -14,7 +14,7 @@ import typer
 from typer._click import exceptions as usage
 
 from encounter_cli import __version__
-from encounter_cli.cli import api_token, appointment, config, database, doctor, output, patient, schedule, serve
+from encounter_cli.cli import api_token, appointment, audit, config, database, doctor, output, patient, schedule, serve
 from encounter_cli.cli.errors import COMMAND_META_KEY, FRAMEWORK_EXCEPTIONS, CommandGroup, report, report_usage
 from encounter_cli.cli.options import OUTPUT_META_KEY, OutputFormat
 from encounter_cli.cli.output import printable
@@ -116,6 +116,7 @@ app.add_typer(doctor.app, name="doctor", cls=CommandGroup)
 app.add_typer(appointment.app, name="appointment", cls=CommandGroup)
 app.add_typer(api_token.app, name="api-token", cls=CommandGroup)
 app.add_typer(config.app, name="config", cls=CommandGroup)
+app.add_typer(audit.app, name="audit", cls=CommandGroup)
 app.command("serve")(serve.serve)
 app.command("schedule")(schedule.day_schedule)
 
@@ -134,6 +135,14 @@ def root(
     ] = None,
     config: Annotated[Path | None, typer.Option("--config", metavar="PATH", help="Config file (TOML).")] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+    actor: Annotated[
+        str | None,
+        typer.Option(
+            "--actor",
+            metavar="NAME",
+            help="Who makes the changes, for the audit trail (default: your login).",
+        ),
+    ] = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version.")
     ] = False,
@@ -142,7 +151,7 @@ def root(
 
     Example: encounter patient add --first-name Ada --last-name Lovelace --email ada@example.org
     """
-    ctx.obj = AppState(db_url=db, config_path=config, debug=debug)
+    ctx.obj = AppState(db_url=db, config_path=config, debug=debug, actor=actor)
     ctx.call_on_close(ctx.obj.close)
 
 

@@ -39,7 +39,8 @@ UNBOUNDED_WIDTH = 100_000  # off a terminal rows are never wrapped or cut
 SPAN_COLUMN = "when"  # a table column showing start_time and end_time as one span
 # Columns of short fixed-format values keep their width; every other column may be shortened to fit.
 FIXED_COLUMNS = frozenset({SPAN_COLUMN, "id", "status", "phone", "date_of_birth", "is_active", "doctor_id",
-                           "patient_id", "start_time", "end_time", "created_at", "updated_at", "line"})  # fmt: skip
+                           "patient_id", "start_time", "end_time", "created_at", "updated_at", "line",
+                           "occurred_at", "action", "entity_id"})  # fmt: skip
 SAVED_META_KEY = "encounter.saved"
 UTC = timezone.utc  # reports hold no times; formats still take a zone
 

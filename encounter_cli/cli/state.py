@@ -22,6 +22,7 @@ class AppState:
     db_url: str | None = None
     config_path: Path | None = None
     debug: bool = False
+    actor: str | None = None  # --actor
     _settings: Settings | None = field(default=None, repr=False)
     _database: Database | None = field(default=None, repr=False)
     _zone: ZoneInfo | None = field(default=None, repr=False)
@@ -39,7 +40,11 @@ class AppState:
 
             self.zone()  # a bad time zone must stop a command before it writes, not after
             hint = four_slash_hint(self.settings().database_url)  # before the file and its folders exist
+            from encounter_cli.services.audit import local_actor
+
+            actor = local_actor(self.actor)  # a bad --actor stops a command before it writes
             self._database = Database(self.settings())
+            self._database.actor = actor
             if self._database.created_file:
                 from encounter_cli.cli.output import note
 

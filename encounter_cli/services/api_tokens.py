@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from encounter_cli.models import ApiTokenColumns, models_of
-from encounter_cli.services import rules
+from encounter_cli.services import audit, rules
 from encounter_cli.services.common import Listing, conflict_guard, stamp
 
 TOKEN_BYTES = 32  # 256 random bits
@@ -30,6 +30,7 @@ def add_api_token(session: Session, name: str, now: datetime | None = None) -> t
     record = token_model(name=name, token_hash=_digest(token), created_at=stamp(now))
     with conflict_guard(session, lambda: rules.token_name_taken(name)):
         session.add(record)
+    audit.added(session, "api_token.add", "api_token", record)  # its name only: never the hash
     return record, token
 
 
@@ -43,6 +44,7 @@ def revoke_api_token(session: Session, name: str) -> None:
     record = session.scalars(select(token_model).where(token_model.name == name)).first()
     if record is None:
         raise rules.not_found("API token", f'"{name}"', "name")
+    audit.removed(session, "api_token.revoke", "api_token", record)
     session.delete(record)
     session.flush()
 

@@ -14,7 +14,7 @@ from encounter_cli.clinic_time import day_bounds, day_start, now_utc
 from encounter_cli.domain import AppointmentStatus
 from encounter_cli.errors import DatabaseBusy
 from encounter_cli.models import AppointmentColumns, DoctorColumns, Models, models_of
-from encounter_cli.services import rules
+from encounter_cli.services import audit, rules
 from encounter_cli.services.common import Listing, OutputFields, conflict_guard, stamp
 from encounter_cli.services.hours import weeks_of
 from encounter_cli.services.time_off import time_off_between
@@ -24,6 +24,11 @@ if TYPE_CHECKING:  # schemas build Pydantic models: import them only where input
     from encounter_cli.schemas import AppointmentCreate, Reschedule
 
 UTC_ZONE = ZoneInfo("UTC")
+OUTCOME_ACTIONS = {
+    AppointmentStatus.completed: "appointment.complete",
+    AppointmentStatus.no_show: "appointment.no_show",
+}
+MOVED = ("doctor_id", "start_time", "end_time", "duration_minutes")  # what a reschedule may change
 
 
 @dataclass(frozen=True)
@@ -99,6 +104,7 @@ def book_appointment(
     )
     with conflict_guard(session, lambda: rules.id_taken("appointment", data.id)):
         session.add(appointment)
+    audit.added(session, "appointment.book", "appointment", appointment)
     return get_appointment(session, appointment.id)
 
 
@@ -202,10 +208,12 @@ def reschedule_appointment(
     end_time = change.start_time + timedelta(minutes=duration)
     slot = Slot(doctors[doctor_id], change.start_time, end_time)
     ensure_bookable(session, slot, appointment.patient_id, zone, default_hours, allow_patient_overlap, appointment.id)
+    before = audit.snapshot(appointment, MOVED)
     appointment.doctor_id, appointment.start_time, appointment.end_time = doctor_id, change.start_time, end_time
     appointment.duration_minutes = duration
     appointment.updated_at = stamp(now)
     session.flush()
+    audit.changed(session, "appointment.reschedule", "appointment", appointment, before)
     return get_appointment(session, appointment.id)
 
 
@@ -218,9 +226,11 @@ def record_outcome(
     appointment = get_appointment(session, appointment_id, lock=True)
     now = now or stamp()
     rules.ensure_outcome_known(appointment, now, outcome)
+    before = audit.snapshot(appointment, ("status",))
     appointment.status = outcome.value
     appointment.updated_at = stamp(now)
     session.flush()
+    audit.changed(session, OUTCOME_ACTIONS[outcome], "appointment", appointment, before)
     return get_appointment(session, appointment.id)
 
 
@@ -273,9 +283,11 @@ def cancel_appointment(
     appointment = get_appointment(session, appointment_id, lock=True)
     now = now or stamp()
     rules.ensure_changeable(appointment, now, "cancelled")
+    before = audit.snapshot(appointment, ("status", "cancelled_at", "cancellation_reason"))
     appointment.status = AppointmentStatus.cancelled.value
     appointment.cancelled_at = stamp(now)
     appointment.cancellation_reason = reason
     appointment.updated_at = stamp(now)
     session.flush()
+    audit.changed(session, "appointment.cancel", "appointment", appointment, before)
     return get_appointment(session, appointment_id)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from encounter_cli.domain import AppointmentStatus
 from encounter_cli.models import DoctorColumns, models_of
-from encounter_cli.services import rules
+from encounter_cli.services import audit, rules
 from encounter_cli.services.common import Listing, conflict_guard, contains_ignoring_case, every_word_in, stamp
 
 if TYPE_CHECKING:  # schemas build Pydantic models: import them only where input is parsed
@@ -31,6 +31,7 @@ def add_doctor(session: Session, data: DoctorCreate, now: datetime | None = None
     doctor = m.Doctor(**data.model_dump(), created_at=created, updated_at=created)
     with conflict_guard(session, lambda: rules.id_taken("doctor", data.id)):
         session.add(doctor)
+    audit.added(session, "doctor.add", "doctor", doctor)
     return doctor
 
 
@@ -68,7 +69,14 @@ def list_doctors(
 def set_doctor_active(session: Session, doctor_id: int, active: bool, now: datetime | None = None) -> ActivationResult:
     """(De)activate; existing appointments stay, and the result says how many are still booked."""
     doctor = get_doctor(session, doctor_id, lock=True)  # serialises with bookings for this doctor
-    if doctor.is_active != active:
+    if doctor.is_active != active:  # a no-op changes nothing, and is not recorded
+        audit.record(
+            session,
+            "doctor.activate" if active else "doctor.deactivate",
+            "doctor",
+            doctor.id,
+            {"is_active": [doctor.is_active, active]},
+        )
         doctor.is_active = active
         doctor.updated_at = stamp(now)
     return ActivationResult(doctor, _future_booked(session, doctor_id, stamp(now)))

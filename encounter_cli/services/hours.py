@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session
 
 from encounter_cli.domain import AppointmentStatus
 from encounter_cli.models import DoctorColumns, models_of
-from encounter_cli.services import rules
+from encounter_cli.services import audit, rules
 from encounter_cli.services.common import stamp
 from encounter_cli.services.doctors import get_doctor
-from encounter_cli.working_hours import MIDNIGHT, NO_HOURS, WeeklyHours, hours_facts, within_hours
+from encounter_cli.working_hours import MIDNIGHT, NO_HOURS, WeeklyHours, format_hours, hours_facts, within_hours
 
 
 @dataclass(frozen=True)
@@ -79,12 +79,16 @@ def set_hours(
         raise rules.no_hours_given()
     m = models_of(session)
     doctor = get_doctor(session, doctor_id, lock=True)
+    old = _own_weeks(session, [doctor_id]).get(doctor_id)
     session.execute(delete(m.DoctorHours).where(m.DoctorHours.doctor_id == doctor_id))
     for weekday, intervals in enumerate(week or ()):
         for start, end in intervals:
             row = m.DoctorHours(doctor_id=doctor_id, weekday=weekday + 1, starts_at=_time(start), ends_at=_time(end))
             session.add(row)
     session.flush()
+    # The doctor's own hours as `--set` lines; null: none of their own (the clinic's default applies).
+    if _lines(old) != _lines(week):
+        audit.record(session, "doctor.hours", "doctor", doctor_id, {"hours": [_lines(old), _lines(week)]})
     report = _report(doctor, week, default)
     return replace(report, outside=_outside(session, doctor_id, report.week, zone, now))
 
@@ -104,6 +108,10 @@ def _outside(session: Session, doctor_id: int, week: WeeklyHours, zone: ZoneInfo
         appointment.start_time > stamp(now),
     )
     return sum(not within_hours(week, start, end, zone) for start, end in session.execute(query))
+
+
+def _lines(week: WeeklyHours | None) -> list[str] | None:
+    return None if week is None else format_hours(week)
 
 
 def _minutes(value: time) -> int:

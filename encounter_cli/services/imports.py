@@ -69,7 +69,8 @@ from encounter_cli.domain import MAX_DURATION, AppointmentStatus
 from encounter_cli.errors import Conflict, DatabaseBusy, EncounterError, InvalidInput, NotFound, Unavailable
 from encounter_cli.models import AppointmentColumns, DoctorColumns, Models, PatientColumns, models_of
 from encounter_cli.readers import BadRecord, Record
-from encounter_cli.services import rules
+from encounter_cli.services import audit, rules
+from encounter_cli.services.audit import CreatedIds
 from encounter_cli.services.common import stamp
 from encounter_cli.services.hours import weeks_of
 from encounter_cli.services.time_off import time_off_between
@@ -750,11 +751,16 @@ class BatchResult:
 
 
 def import_batch(
-    session: Session, importer: EntityImport[Any], records: list[tuple[int, Record]], write: bool = True
+    session: Session,
+    importer: EntityImport[Any],
+    records: list[tuple[int, Record]],
+    write: bool = True,
+    created: CreatedIds | None = None,
 ) -> BatchResult:
     """Validate one batch of records and insert the good ones (the caller commits or rolls back).
 
-    With `write` false (a dry run) nothing is inserted.
+    With `write` false (a dry run) nothing is inserted. `created` collects the inserted ids for the audit
+    trail's entry.
     """
     result = BatchResult(read=len(records), last_line=records[-1][0])
     rows = []
@@ -766,14 +772,14 @@ def import_batch(
             rows.append(Row(line, importer.prepare(record)))
         except InvalidInput as error:  # the only thing a row's own values can break
             result.rejected.append(Rejection.from_error(line, error))
-    errors, result.accepted = _check_and_insert(session, importer, rows, write)
+    errors, result.accepted = _check_and_insert(session, importer, rows, write, created or CreatedIds())
     result.rejected += (Rejection.from_error(rows[i].line, error) for i, error in errors.items())
     result.rejected.sort(key=lambda rejection: rejection.line)
     return result
 
 
 def _check_and_insert(
-    session: Session, importer: EntityImport[Any], rows: list[Row], write: bool
+    session: Session, importer: EntityImport[Any], rows: list[Row], write: bool, created: CreatedIds
 ) -> tuple[dict[int, EncounterError], list[Row]]:
     """Set-based checks, then one bulk INSERT in a savepoint.
 
@@ -789,7 +795,9 @@ def _check_and_insert(
             return errors, good
         try:
             with session.begin_nested():
+                created.before_insert(session, model)
                 _bulk_insert(session, model, [row.values for row in good], importer.same_for_every_row())
+            created.after_insert(session, model, importer.created, [row.values for row in good])
             return errors, good
         except IntegrityError:
             importer.reset()
@@ -833,7 +841,9 @@ def _import_batch_by_batch(
 
     def fresh_batch(session: Session, batch: list[tuple[int, Record]]) -> None:
         importer.reset()
-        result = import_batch(session, importer, batch)
+        created = CreatedIds()
+        result = import_batch(session, importer, batch, created=created)
+        audit.record_import(session, importer.entity, created)
         # Counted as part of the commit (Ctrl-C waits for both), so the report never misses a stored batch.
         event.listen(session, "after_commit", lambda _: _count_committed(report, importer, result))
 
@@ -851,13 +861,15 @@ def _import_all_or_nothing(
 ) -> None:
     """One transaction for the whole input, rolled back for a dry run or if any row was rejected."""
     with database.session(write=True) as session:
+        created = CreatedIds()
         for batch in batches:
-            result = import_batch(session, importer, batch, write=not importer.dry_run)
+            result = import_batch(session, importer, batch, write=not importer.dry_run, created=created)
             _merge(report, importer, result, committed=False)
             progress(report)
         if importer.dry_run or report.rejected:
             session.rollback()
         else:  # counted as part of the commit (Ctrl-C waits for both); a failed commit has written nothing
+            audit.record_import(session, importer.entity, created)
             event.listen(session, "after_commit", lambda _: setattr(report, "written", report.valid))
 
 

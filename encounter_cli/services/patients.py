@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from encounter_cli.errors import EncounterError, InvalidInput
 from encounter_cli.models import PatientColumns, models_of
-from encounter_cli.services import rules
+from encounter_cli.services import audit, rules
 from encounter_cli.services.common import Listing, conflict_guard, every_word_in, phone_digits_hold, stamp
 
 if TYPE_CHECKING:  # schemas build Pydantic models: import them only where input is parsed
@@ -25,6 +25,7 @@ def add_patient(session: Session, data: PatientCreate, now: datetime | None = No
     patient = m.Patient(**data.model_dump(), created_at=created, updated_at=created)
     with conflict_guard(session, lambda: _lost_race(session, data.email, data.id)):
         session.add(patient)
+    audit.added(session, "patient.add", "patient", patient)
     return patient
 
 
@@ -66,10 +67,12 @@ def update_patient(
     email = values.get("email") or patient.email
     if email != patient.email:
         rules.ensure_email_free(session, email)
+    before = audit.snapshot(patient, values)
     with conflict_guard(session, lambda: rules.email_taken(email)):
         for field, value in values.items():  # PatientUpdate refuses to clear a required field
             setattr(patient, field, value)
         patient.updated_at = stamp(now)
+    audit.changed(session, "patient.update", "patient", patient, before)
     return patient
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from encounter_cli.domain import AppointmentStatus
 from encounter_cli.models import AppointmentColumns, DoctorTimeOffColumns, models_of
-from encounter_cli.services import rules
+from encounter_cli.services import audit, rules
 from encounter_cli.services.common import Listing, stamp
 from encounter_cli.services.doctors import get_doctor
 
@@ -56,6 +56,7 @@ def add_time_off(
     )
     session.add(time_off)
     session.flush()
+    audit.added(session, "doctor.time_off.add", "time_off", time_off)
     appointment = m.Appointment
     booked = select(appointment).where(
         appointment.doctor_id == doctor_id,
@@ -98,6 +99,7 @@ def remove_time_off(session: Session, time_off_id: int) -> DoctorTimeOffColumns:
     time_off = session.scalars(select(time_off_model).where(time_off_model.id == time_off_id).with_for_update()).first()
     if time_off is None:
         raise rules.not_found("time off", time_off_id)
+    audit.removed(session, "doctor.time_off.remove", "time_off", time_off)
     session.delete(time_off)
     session.flush()
     return time_off

@@ -42,6 +42,7 @@ PROTECTED = [  # each with a valid body, so that only the token is wrong
     ("DELETE", "/time-off/1", None),
     ("GET", "/slots?doctor_id=1&duration=30", None),
     ("GET", "/schedule", None),
+    ("GET", "/audit", None),
 ]
 
 

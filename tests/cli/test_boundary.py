@@ -288,6 +288,7 @@ def test_db_info_in_every_format(clinic):
         "apiTokens": 0,
         "doctorHours": 0,
         "doctorTimeOff": 0,
+        "auditLog": 2,  # the patient and the doctor added
     }
     assert json.loads(clinic("db", "info", "-o", "ndjson").stdout) == facts
     assert clinic("db", "info", "-o", "ndjson").stdout.count("\n") == 1
@@ -302,6 +303,7 @@ def test_db_info_in_every_format(clinic):
         "tables.apiTokens": "0",
         "tables.doctorHours": "0",
         "tables.doctorTimeOff": "0",
+        "tables.auditLog": "2",
     }
     table = clinic("db", "info").stdout
     assert "dialect" in table and facts["dialect"] in table and "appointments" in table

@@ -38,6 +38,7 @@ def test_default_database_is_a_private_sqlite_file_made_on_first_use(run_cli, is
         "apiTokens": 0,
         "doctorHours": 0,
         "doctorTimeOff": 0,
+        "auditLog": 1,  # the doctor added
     }
 
 
@@ -95,6 +96,7 @@ def test_table_prefix_makes_camel_case_tables(run_cli, db_url, prefixed):
         "scratchApiTokens": 0,
         "scratchDoctorHours": 0,
         "scratchDoctorTimeOff": 0,
+        "scratchAuditLog": 1,
     }
     assert json_out(run_cli("--db", db_url, "doctor", "list", "-o", "json")) == []
 

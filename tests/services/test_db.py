@@ -248,6 +248,7 @@ def test_table_prefix_makes_camel_case_compound_names(prefixed):
     assert sorted(t.name for t in prefixed.models.metadata.sorted_tables) == [
         "svcTestApiTokens",
         "svcTestAppointments",
+        "svcTestAuditLog",
         "svcTestDoctorHours",
         "svcTestDoctorTimeOff",
         "svcTestDoctors",
